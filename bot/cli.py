@@ -1,0 +1,55 @@
+"""The `bulletin-bot` command line: parse arguments, build Settings once, turn domain errors into messages."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from bot.settings import SettingsError, load_settings
+from index.types import BulletinError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bot.cli_ask import add_ask_commands
+    from bot.cli_index import add_index_commands
+
+    parser = argparse.ArgumentParser(
+        prog="bulletin-bot", description="Answer residents' questions from district news bulletins."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_index_commands(subparsers)
+    add_ask_commands(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    # Nothing may be fetched from a model hub at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings()
+        if args.command == "index":
+            from bot.cli_index import run_index_command
+
+            return run_index_command(args, settings)
+        from bot.cli_ask import run_ask_command
+
+        return run_ask_command(args, settings)
+    except (SettingsError, BulletinError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+def add_ask_commands(s):
+    pass

@@ -1,0 +1,114 @@
+"""`bulletin-bot index ...`: the staff commands, a thin layer over index.builder and index.store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from pathlib import Path
+
+from bot.settings import Settings
+from index.builder import BuildReport, IndexBuilder, bulletin_files
+from index.embed import Embedder
+from index.store import IndexStore
+from index.types import BulletinError
+
+
+def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register the `index` command group."""
+    index = subparsers.add_parser("index", help="build and manage the bulletin index (staff)")
+    sub = index.add_subparsers(dest="index_command", required=True)
+    build = sub.add_parser("build", help="index every *.txt issue in a folder (replaces the index)")
+    build.add_argument("folder", type=Path)
+    add = sub.add_parser("add", help="add new issue files; unchanged issues are skipped")
+    add.add_argument("files", type=Path, nargs="+")
+    for p in (build, add):
+        p.add_argument("--date", type=date.fromisoformat, help="issue date YYYY-MM-DD (else from name/text)")
+    remove = sub.add_parser("remove", help="remove one issue")
+    remove.add_argument("issue")
+    listing = sub.add_parser("list", help="versions, the current one, issues and counts")
+    listing.add_argument("--json", action="store_true")
+    rollback = sub.add_parser("rollback", help="make an older version current")
+    rollback.add_argument("version", nargs="?")
+    verify = sub.add_parser("verify", help="check that versions are complete and consistent")
+    verify.add_argument("version", nargs="?")
+
+
+def print_report(report: BuildReport) -> None:
+    """A short build report for staff."""
+    state = f"new version {report.version}" if report.changed else f"no change; {report.version} stays current"
+    print(f"{report.action}: {state}")
+    print(f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
+          f"({report.embedded} embedded), {report.seconds:.1f}s")
+    for label, items in (("added", report.added_issues), ("unchanged", report.unchanged_issues),
+                         ("removed", report.removed_issues)):
+        if items:
+            print(f"  {label}: {', '.join(items)}")
+    for title in report.empty_articles:
+        print(f"  skipped empty article: {title}")
+    for note in report.fragments_removed:
+        print(f"  removed pasted fragment: {note}")
+    for name, reason in report.failed_files.items():
+        print(f"  FAILED {name}: {reason}")
+
+
+def _listing(store: IndexStore) -> dict:
+    current = store.current()
+    versions = []
+    for name in store.versions():
+        try:
+            m = store.manifest(name)
+            versions.append({"version": name, "current": name == current, "created": m["created"],
+                             "model": m["model"], **m["counts"], "issues_list": m.get("issues", {})})
+        except BulletinError as exc:
+            versions.append({"version": name, "current": name == current, "error": str(exc)})
+    return {"current": current, "versions": versions}
+
+
+def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one `index` subcommand; BulletinError propagates to the CLI edge."""
+    store = IndexStore(settings.data_dir, settings.keep_versions)
+    embedder = Embedder(settings.embedding_model, settings.embedding_threads, settings.embedding_batch_size)
+    builder = IndexBuilder(store, embedder, settings.max_file_bytes)
+    command = args.index_command
+    if command in ("build", "add", "remove"):
+        if command == "build":
+            report = builder.build(bulletin_files(args.folder), args.date)
+        elif command == "add":
+            report = builder.add(args.files, args.date)
+        else:
+            report = builder.remove(args.issue)
+        print_report(report)
+        return 1 if report.failed_files else 0
+    if command == "rollback":
+        print(f"rolled back: {builder.rollback(args.version)} is now current")
+        return 0
+    if command == "list":
+        listing = _listing(store)
+        if args.json:
+            print(json.dumps(listing, ensure_ascii=False, indent=1))
+            return 0
+        if not listing["versions"]:
+            print("no index versions yet: run `bulletin-bot index build DIR`")
+        for v in listing["versions"]:
+            mark = "*" if v["current"] else " "
+            detail = v.get("error") or (f"{v['issues']} issues, {v['articles']} articles, "
+                                        f"{v['passages']} passages, model {v['model']}, {v['created']}")
+            print(f"{mark} {v['version']}  {detail}")
+        current = next((v for v in listing["versions"] if v["current"]), None)
+        for issue_id, info in (current or {}).get("issues_list", {}).items():
+            print(f"    {info['date']}  {issue_id}  ({info['articles']} articles)")
+        return 0
+    # verify
+    names = [args.version] if args.version else store.versions()
+    failures = 0
+    for name in names:
+        try:
+            snapshot = store.load(name, model=settings.embedding_model)
+            print(f"ok      {name}  {len(snapshot.passages)} passages")
+        except BulletinError as exc:
+            failures += 1
+            print(f"BROKEN  {exc}")
+    current = store.current()
+    print(f"current: {current or 'none'}")
+    return 1 if failures else 0

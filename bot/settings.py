@@ -1,0 +1,85 @@
+"""All configuration, read from the environment (prefix ``BULLETIN_``) and ``.env`` in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (respects affinity masks and containers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot and the staff commands."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BULLETIN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data"), description="index versions, question log")
+    embedding_model: str = Field(
+        "use-m3", min_length=1, description="'use-m3' or any sentence-transformers id or folder"
+    )
+    embedding_threads: int = Field(default_factory=available_cores, ge=1, le=256)
+    embedding_batch_size: int = Field(32, ge=1, le=4096)
+    keep_versions: int = Field(5, ge=1, le=1000, description="index versions kept for rollback")
+    max_file_bytes: int = Field(5_000_000, ge=1_000)
+
+    templates_path: Path = REPO_CONFIG / "templates.yaml"
+    stale_after_days: int = Field(90, ge=1)
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    answer_max_chars: int = Field(300, ge=50, le=3000)
+
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    reload_interval: float = Field(10.0, gt=0, description="seconds between index checks")
+    flood_limit: int = Field(8, ge=1, description="questions per user per minute")
+    log_retention_days: int = Field(180, ge=1)
+    log_salt: SecretStr | None = None
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("telegram_base_url", "telegram_base_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class SettingsError(Exception):
+    """Settings could not be built; the message names each bad setting."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning validation errors into one readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "BULLETIN_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,197 @@
+"""Staff operations on the index: build, add, remove, rollback — each one new version or none."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from index.chunk import chunk_article
+from index.embed import Embedder
+from index.parse import date_undated_issue, parse_issue
+from index.store import IndexStore, Snapshot
+from index.types import BulletinError, Issue, Passage
+
+logger = logging.getLogger(__name__)
+
+EXPLICIT_DATES = ("file name", "--date", "text")
+
+
+@dataclass
+class BuildReport:
+    """What one staff command did, printed for staff and stored in the version manifest."""
+
+    action: str
+    version: str | None = None
+    changed: bool = False
+    issues: int = 0
+    articles: int = 0
+    passages: int = 0
+    embedded: int = 0
+    added_issues: list[str] = field(default_factory=list)
+    unchanged_issues: list[str] = field(default_factory=list)
+    removed_issues: list[str] = field(default_factory=list)
+    empty_articles: list[str] = field(default_factory=list)
+    fragments_removed: list[str] = field(default_factory=list)
+    failed_files: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def bulletin_files(folder: Path) -> list[Path]:
+    """The *.txt issue files in a folder, in name order."""
+    if not folder.is_dir():
+        raise BulletinError(f"{folder}: not a directory")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+
+
+class IndexBuilder:
+    """Parses, embeds and stores issues; holds the data-directory lock while it works."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder, max_file_bytes: int = 5_000_000,
+                 lock_timeout: float = 600.0) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.max_file_bytes = max_file_bytes
+        self.lock_timeout = lock_timeout
+
+    def _locked(self) -> FileLock:
+        self.store.data_dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.store.data_dir / "index.lock"), timeout=self.lock_timeout)
+
+    def _base(self) -> Snapshot | None:
+        """The current version, when one exists and suits the configured model."""
+        if self.store.current() is None:
+            return None
+        return self.store.load(model=self.embedder.model_name)
+
+    def _parse(self, paths: list[Path], issue_date: date | None, report: BuildReport,
+               known_dates: list[date]) -> list[Issue]:
+        issues = []
+        for path in paths:
+            try:
+                issues.append(parse_issue(path, self.max_file_bytes, issue_date))
+            except BulletinError as exc:
+                report.failed_files[path.name] = str(exc).removeprefix(f"{path.name}: ")
+                logger.warning("skipped %s", exc)
+        anchors = known_dates + [i.issue_date for i in issues if i.date_source in EXPLICIT_DATES]
+        for issue in issues:
+            date_undated_issue(issue, anchors, date.today())
+            report.empty_articles += [f"{issue.issue_id}: {t}" for t in issue.empty_titles]
+            report.fragments_removed += [f"{issue.issue_id}: {n}" for n in issue.fragments_removed]
+        return issues
+
+    def _commit(self, base: Snapshot | None, issues: dict[str, Issue], report: BuildReport) -> BuildReport:
+        """Chunk, embed what is new, and write a version if anything changed."""
+        old_rows: dict[str, int] = {}
+        if base is not None:
+            old_rows = {p.passage_id: row for row, p in enumerate(base.passages)}
+        passages: list[Passage] = []
+        for issue in sorted(issues.values(), key=lambda i: (i.issue_date, i.issue_id)):
+            for article in issue.articles:
+                passages.extend(chunk_article(article))
+        unique = {p.passage_id: p for p in passages}  # identical passages are stored once
+        passages = list(unique.values())
+        new = [p for p in passages if p.passage_id not in old_rows]
+        dropped = base is not None and len(passages) - len(new) != len(base.passages)
+        report.changed = bool(new) or dropped or (base is None and bool(issues)) or (
+            base is not None and set(base.issues) != set(issues))
+        if report.changed:
+            articles = {a.article_id: a for i in issues.values() for a in i.articles}
+            texts = [f"{articles[p.article_id].title}：{p.text}" for p in new]
+            fresh = self.embedder.encode(texts, progress=len(texts) > 256)
+            dimension = fresh.shape[1] if len(new) else base.faiss_index.d
+            vectors = np.zeros((len(passages), dimension), dtype=np.float32)
+            fresh_rows = {p.passage_id: i for i, p in enumerate(new)}
+            for row, passage in enumerate(passages):
+                if passage.passage_id in fresh_rows:
+                    vectors[row] = fresh[fresh_rows[passage.passage_id]]
+                else:
+                    vectors[row] = base.faiss_index.reconstruct(old_rows[passage.passage_id])
+            report.embedded = len(new)
+            snapshot = Snapshot(self.embedder.model_name, issues, articles, passages, vectors)
+            report.issues, report.articles, report.passages = len(issues), len(articles), len(passages)
+            report.version = self.store.write(snapshot, {"action": report.action})
+        else:
+            report.version = self.store.current()
+            report.issues, report.articles, report.passages = (
+                len(base.issues), len(base.articles), len(base.passages)) if base else (0, 0, 0)
+        return report
+
+    def _run(self, action: str, work) -> BuildReport:
+        started = time.perf_counter()
+        report = BuildReport(action)
+        try:
+            with self._locked():
+                work(report)
+        except Timeout:
+            raise BulletinError("another index command is running (lock held); try again when it ends") from None
+        report.seconds = round(time.perf_counter() - started, 2)
+        return report
+
+    def build(self, paths: list[Path], issue_date: date | None = None) -> BuildReport:
+        """Index exactly these issue files (vectors of unchanged passages are reused)."""
+        def work(report: BuildReport) -> None:
+            issues = self._parse(paths, issue_date, report, [])
+            if not issues:
+                raise BulletinError("no bulletin could be read: " + "; ".join(
+                    f"{n}: {r}" for n, r in report.failed_files.items()) if report.failed_files
+                    else "no .txt bulletin files given")
+            try:
+                base = self._base()
+            except BulletinError as exc:  # a model change or a broken current version: build afresh
+                logger.warning("not reusing the current version: %s", exc)
+                base = None
+            report.added_issues = [i.issue_id for i in issues]
+            self._commit(base, {i.issue_id: i for i in issues}, report)
+        return self._run("build", work)
+
+    def add(self, paths: list[Path], issue_date: date | None = None) -> BuildReport:
+        """Add or replace issues; an issue already indexed with the same content is a no-op."""
+        def work(report: BuildReport) -> None:
+            base = self._base()
+            known = dict(base.issues) if base else {}
+            for issue in self._parse(paths, issue_date, report, [i.issue_date for i in known.values()]):
+                if issue.issue_id in known and known[issue.issue_id].content_hash == issue.content_hash:
+                    report.unchanged_issues.append(issue.issue_id)
+                else:
+                    report.added_issues.append(issue.issue_id)
+                    known[issue.issue_id] = issue
+            if not report.added_issues and not report.unchanged_issues and report.failed_files:
+                raise BulletinError("no bulletin could be read: " + "; ".join(
+                    f"{n}: {r}" for n, r in report.failed_files.items()))
+            self._commit(base, known, report)
+        return self._run("add", work)
+
+    def remove(self, issue_id: str) -> BuildReport:
+        """Drop one issue from the index (a new version without it)."""
+        def work(report: BuildReport) -> None:
+            base = self._base()
+            if base is None or issue_id not in base.issues:
+                known = ", ".join(sorted(base.issues)) if base else "none"
+                raise BulletinError(f"no issue {issue_id!r} in the index (issues: {known})")
+            issues = {k: v for k, v in base.issues.items() if k != issue_id}
+            report.removed_issues.append(issue_id)
+            self._commit(base, issues, report)
+        return self._run("remove", work)
+
+    def rollback(self, version: str | None = None) -> str:
+        """Make an older version current (default: the one before the current one)."""
+        with self._locked():
+            versions = self.store.versions()
+            current = self.store.current()
+            if version is None:
+                older = [v for v in versions if current is None or v < current]
+                if not older:
+                    raise BulletinError("no older version to roll back to")
+                version = older[-1]
+            self.store.load(version)  # refuse a broken target before switching to it
+            self.store.switch(version)
+            return version

@@ -1,0 +1,69 @@
+"""Passages and questions → normalised vectors, only through `SentenceTransformer.encode`."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from index.types import BulletinError
+from index.use_module import UseM3Module
+
+logger = logging.getLogger(__name__)
+
+USE_M3 = "use-m3"
+
+
+class Embedder:
+    """Lazily loads the configured sentence-transformers model; `encode` gives unit-length float32 rows."""
+
+    def __init__(self, model_name: str, threads: int = 1, batch_size: int = 32) -> None:
+        if not model_name.strip():
+            raise ValueError("embedding model name is empty")
+        if threads < 1 or batch_size < 1:
+            raise ValueError("threads and batch_size must be at least 1")
+        self.model_name = model_name
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model = None
+
+    def warm_up(self) -> None:
+        """Load the model (once)."""
+        if self._model is not None:
+            return
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(self.threads)
+        started = time.perf_counter()
+        try:
+            if self.model_name == USE_M3:
+                self._model = SentenceTransformer(modules=[UseM3Module(threads=self.threads)], device="cpu")
+            else:
+                self._model = SentenceTransformer(self.model_name, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise BulletinError(
+                f"cannot load embedding model {self.model_name!r}: {exc}. "
+                "Give 'use-m3', a local model folder, or a model already in the Hugging Face cache."
+            ) from None
+        logger.info("loaded embedding model %s in %.1fs", self.model_name, time.perf_counter() - started)
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        return int(self._model.get_embedding_dimension())
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Embed texts into an (n, dimension) float32 array of unit vectors."""
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

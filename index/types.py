@@ -1,0 +1,63 @@
+"""Typed records passed between the ingestion stages: file → Issue/Article → Passage."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+
+def stable_id(*parts: str) -> str:
+    """A short id derived from content, so the same text always gets the same id."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+class BulletinError(Exception):
+    """A bulletin file or index operation failed; the message is meant for staff."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article of an issue."""
+
+    issue_id: str
+    position: int
+    title: str
+    body: str  # paragraphs joined by "\n\n", layout breaks repaired
+    source: str  # the closing attribution line, e.g. "(区医保局)" or "《经济日报》"
+    article_date: date | None  # the dateline date ("11月16日"), when the body gives one
+
+    @property
+    def article_id(self) -> str:
+        return stable_id(self.issue_id, self.title, self.body)
+
+
+@dataclass
+class Issue:
+    """A parsed bulletin issue with what the cleaning did to it."""
+
+    issue_id: str
+    file_name: str
+    content_hash: str
+    issue_date: date | None
+    date_source: str  # "file name", "--date", "text", "collection", "today"
+    articles: list[Article]
+    empty_titles: list[str] = field(default_factory=list)
+    fragments_removed: list[str] = field(default_factory=list)
+    truncated_titles: list[str] = field(default_factory=list)
+    # month/day datelines whose year the text does not give; resolved later against other issues
+    undated_days: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A sentence-aligned piece of an article: the unit that is embedded and retrieved."""
+
+    article_id: str
+    position: int
+    text: str
+
+    @property
+    def passage_id(self) -> str:
+        return stable_id(self.article_id, str(self.position), self.text)
