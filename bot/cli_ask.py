@@ -1,2 +1,114 @@
-def add_ask_commands(s):
-    pass
+"""`bulletin-bot ask | chat | eval`: questions from the terminal, over the same engine as the bot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.answer import Answer
+from bot.engine import Engine
+from bot.settings import Settings
+from bot.templates import html_to_text
+from index.types import BulletinError
+
+
+def add_ask_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ask, chat and eval."""
+    ask = subparsers.add_parser("ask", help="answer one question (or a file of them)")
+    ask.add_argument("question", nargs="?", help="the question, e.g. 医保能在网上办吗")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--batch", type=Path, help="questions file: one per line, or JSONL with 'question'")
+    ask.add_argument("--output", type=Path, help="with --batch: write JSONL here instead of stdout")
+    subparsers.add_parser("chat", help="a question-and-answer conversation in the terminal")
+    evaluate = subparsers.add_parser("eval", help="measure answer quality on a questions.jsonl file")
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--json", action="store_true")
+
+
+def answer_json(engine: Engine, answer: Answer) -> dict:
+    """The machine-readable form of an answer."""
+    sources = answer.parts if answer.answered else answer.related
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "reason": answer.reason,
+        "confidence": answer.confidence,
+        "answer": html_to_text(engine.render(answer)),
+        "sources": [
+            {"issue": p.issue_id, "title": p.title, "date": p.issue_date.isoformat(), "source": p.source,
+             "score": p.score, "passage": p.passage}
+            for p in sources
+        ],
+    }
+
+
+def _batch_questions(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BulletinError(f"{path}: cannot read questions ({exc})") from None
+    questions = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                questions.append(str(json.loads(line)["question"]))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BulletinError(f"{path}, line {number}: JSON without a 'question' ({exc})") from None
+        else:
+            questions.append(line.strip())
+    return questions
+
+
+def _chat(engine: Engine) -> int:
+    overview = engine.overview()
+    print(html_to_text(engine.templates.render("greeting", **overview)))
+    print("（输入问题后回车；空行或 Ctrl-D 退出）")
+    while True:
+        try:
+            line = input("\n问> ")
+        except EOFError:
+            print()
+            return 0
+        if not line.strip():
+            return 0
+        print(html_to_text(engine.render(engine.ask(line))))
+
+
+def run_ask_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ask, chat or eval; BulletinError propagates to the CLI edge."""
+    engine = Engine(settings)
+    if args.command == "chat":
+        engine.warm_up()
+        return _chat(engine)
+    if args.command == "eval":
+        from bot.evaluate import format_table, run_eval
+
+        results = run_eval(engine, args.file, date.today())
+        if args.json:
+            print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=1))
+        else:
+            print(format_table(results))
+        return 0
+    if args.batch:
+        questions = _batch_questions(args.batch)
+        out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+        try:
+            for question in questions:
+                out.write(json.dumps(answer_json(engine, engine.ask(question)), ensure_ascii=False) + "\n")
+        finally:
+            if args.output:
+                out.close()
+        return 0
+    if args.question is None:
+        raise BulletinError("give a question, e.g. bulletin-bot ask \"医保能在网上办吗\", or --batch FILE")
+    answer = engine.ask(args.question)
+    if args.json:
+        print(json.dumps(answer_json(engine, answer), ensure_ascii=False))
+    else:
+        print(html_to_text(engine.render(answer)))
+    return 0

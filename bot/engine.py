@@ -1,0 +1,98 @@
+"""The answer engine: the current index, the retriever and the templates, swapped safely while serving."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from bot.answer import Answer, answer_question
+from bot.reply import render_answer
+from bot.retrieve import HybridRetriever
+from bot.settings import Settings
+from bot.templates import Templates
+from index.embed import Embedder
+from index.store import IndexStore, Snapshot
+from index.types import Article, BulletinError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One index version ready to serve."""
+
+    version: str
+    snapshot: Snapshot
+    retriever: HybridRetriever
+    loaded_at: float
+
+
+class Engine:
+    """Answers questions from whichever index version is current; reloads without dropping questions."""
+
+    def __init__(self, settings: Settings, mode: str = "hybrid") -> None:
+        self.settings = settings
+        self.mode = mode
+        self.store = IndexStore(settings.data_dir, settings.keep_versions)
+        self.embedder = Embedder(settings.embedding_model, settings.embedding_threads,
+                                 settings.embedding_batch_size)
+        self.templates = Templates(settings.templates_path)
+        self._loaded: Loaded | None = None
+        self._reload_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the current index version and the model."""
+        if self._loaded is None:
+            self.reload_index()
+
+    @property
+    def loaded(self) -> Loaded:
+        self.warm_up()
+        return self._loaded
+
+    def reload_index(self) -> bool:
+        """Load the current version if it is not the one serving; True when a new one was loaded.
+
+        On failure the old version keeps serving and BulletinError says why."""
+        with self._reload_lock:
+            current = self.store.current()
+            if self._loaded is not None and current == self._loaded.version:
+                return False
+            snapshot = self.store.load(current, model=self.embedder.model_name)
+            retriever = HybridRetriever(snapshot, self.embedder, self.mode)
+            retriever.warm_up()
+            # one assignment: a question in flight keeps the Loaded it started with
+            self._loaded = Loaded(snapshot.version, snapshot, retriever, time.time())
+            logger.info("serving index version %s", snapshot.version)
+            return True
+
+    def with_retriever(self, retriever: HybridRetriever) -> None:
+        """Serve from an already-built retriever (evaluation of one mode on a loaded snapshot)."""
+        snapshot = retriever.snapshot
+        self._loaded = Loaded(snapshot.version, snapshot, retriever, time.time())
+
+    def ask(self, question: str, today: date | None = None) -> Answer:
+        """Answer one question from the index version current at the time of asking."""
+        loaded = self.loaded
+        return answer_question(loaded.retriever, question, min_confidence=self.settings.min_confidence,
+                               max_chars=self.settings.answer_max_chars, today=today or date.today())
+
+    def render(self, answer: Answer) -> str:
+        """The reply text (Telegram HTML) for an answer."""
+        return render_answer(self.templates, answer, self.settings.stale_after_days)
+
+    def article(self, article_id: str) -> Article | None:
+        """A full cleaned article of the serving version, if it still exists."""
+        return self.loaded.snapshot.articles.get(article_id)
+
+    def overview(self) -> dict:
+        """Issue count and newest issue date, for the greeting and /status."""
+        try:
+            snapshot = self.loaded.snapshot
+        except BulletinError:
+            return {"issues": 0, "latest_date": ""}
+        dates = [i.issue_date for i in snapshot.issues.values()]
+        return {"issues": len(dates), "latest_date": max(dates).isoformat() if dates else ""}

@@ -1,0 +1,83 @@
+"""Text normalisation and word segmentation shared by questions and passages."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 500  # longer input is cut: no resident question needs more
+INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+SPACES = re.compile(r"\s+")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+WORD = re.compile(r"[\w\u4e00-\u9fff]")
+# Function words and question words that say nothing about the topic.
+STOPWORDS = frozenset(
+    """的 了 吗 呢 吧 啊 呀 么 嘛 哦 是 在 有 和 与 及 或 也 都 就 还 又 要 能 会 可 可以 可不可以 能不能
+    什么 怎么 怎么样 怎样 如何 咋 咋整 咋办 怎么办 怎么弄 啥 哪 哪里 哪儿 哪些 哪个 几 多少 多久 多长
+    为什么 为啥 是不是 有没有 我 我们 你 你们 他 她 它 他们 俺 俺们 咱 咱们 这 那 这个 那个 这些 那些
+    一下 请问 问下 问问 一 个 把 被 给 对 从 到 让 得 着 过 吧 现在 还是 还有 还能 还用 以后 之前
+    the a an is are was were be to of in on at for and or do does did can could i my me we you it this
+    that what how when where which who will would should there any still get much""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def normalize_text(text: str) -> str:
+    """Clean text for matching: drop invisible/control characters, NFKC (full-width → half-width),
+    traditional → simplified, lower case, single spaces."""
+    text = INVISIBLE.sub("", text)
+    text = CONTROL.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _converter().convert(text)
+    return SPACES.sub(" ", text).strip().lower()
+
+
+def clean_question(text: str) -> str:
+    """A resident's message as a question: normalised and bounded in length."""
+    return normalize_text(text[: MAX_QUESTION_CHARS * 4])[:MAX_QUESTION_CHARS]
+
+
+def has_content(text: str) -> bool:
+    """True when the text has at least one letter, digit or Chinese character."""
+    return bool(WORD.search(text))
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def content_words(text: str) -> list[str]:
+    """Words of normalised text that carry meaning (no stopwords, no punctuation)."""
+    return [w for w in _jieba().lcut(normalize_text(text)) if WORD.search(w) and w not in STOPWORDS]
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode words of normalised text without stopwords, plus Chinese character bigrams.
+
+    The bigrams let a typo or an unusual segmentation still match part of a word (被案 / 备案)."""
+    text = normalize_text(text)
+    words = [w for w in _jieba().lcut_for_search(text) if WORD.search(w) and w not in STOPWORDS]
+    bigrams = [text[i : i + 2] for i in range(len(text) - 1) if CJK_PAIR.fullmatch(text[i : i + 2])]
+    return words + bigrams
+
+
+def is_chinese(text: str) -> bool:
+    """True when the text contains Chinese characters."""
+    return bool(CJK.search(text))

@@ -1,0 +1,204 @@
+"""Question → ranked articles: BM25 over jieba words + dense FAISS search, fused, grouped by article."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from bot.normalize import clean_question, content_words, normalize_text, tokenize
+from index.embed import Embedder
+from index.store import Snapshot
+from index.types import Article, Passage
+
+logger = logging.getLogger(__name__)
+
+MODES = ("hybrid", "bm25", "dense")
+CANDIDATES = 60
+LEXICAL_WEIGHT = 1.0  # BM25 (scaled to the question's best match) against cosine similarity
+# Two articles "speak to the same question" when both score within this share of the best one
+# and their contents are this similar; the newest of them then leads.
+SAME_QUESTION_RATIO = 0.8
+SAME_TOPIC_COSINE = 0.8
+RECENCY_WINDOW = 5
+SUPPORT_WEIGHT = 0.1  # an article with several matching passages gains a little
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    """One passage with its scores from both retrievers."""
+
+    row: int
+    passage: Passage
+    dense: float  # cosine similarity to the question
+    lexical: float  # BM25 score, divided by the question's best BM25 score
+    fused: float
+
+
+@dataclass
+class ArticleHit:
+    """An article with the passages that matched, best first."""
+
+    article: Article
+    issue_date: date
+    score: float
+    dense: float
+    lexical: float
+    passages: list[PassageHit] = field(default_factory=list)
+
+
+@dataclass
+class Retrieval:
+    """A ranked answer to 'which articles speak to this question'."""
+
+    question: str
+    normalized: str
+    words: list[str]  # content words of the question (no stopwords, no bigrams)
+    hits: list[ArticleHit]
+    top_dense: float = 0.0  # best passage cosine similarity
+    dense_gap: float = 0.0  # best minus 11th best cosine: how much the best match stands out
+
+
+class HybridRetriever:
+    """Searches one loaded index Snapshot; `search` is safe to call from several threads."""
+
+    def __init__(self, snapshot: Snapshot, embedder: Embedder, mode: str = "hybrid") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        if snapshot.faiss_index is None:
+            raise ValueError("snapshot has no FAISS index loaded")
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.mode = mode
+        self._bm25 = None
+        self._topics: dict[str, np.ndarray] = {}
+        self._texts: dict[str, str] = {}
+        self._df: Counter[str] = Counter()
+
+    def warm_up(self) -> None:
+        """Build the BM25 index and load the embedding model."""
+        if self._bm25 is None:
+            import bm25s
+
+            corpus = [tokenize(self._doc_text(p)) for p in self.snapshot.passages]
+            bm25 = bm25s.BM25()
+            bm25.index([tokens or ["\u2205"] for tokens in corpus], show_progress=False)
+            self._bm25 = bm25
+            self._topics = self._article_vectors()
+            self._texts = {a_id: normalize_text(f"{a.title} {a.body}") for a_id, a in self.snapshot.articles.items()}
+            self._df = Counter(w for text in self._texts.values() for w in set(content_words(text)))
+        self.embedder.warm_up()
+
+    def _doc_text(self, passage: Passage) -> str:
+        return f"{self.snapshot.articles[passage.article_id].title} {passage.text}"
+
+    def issue_date(self, article: Article) -> date:
+        return self.snapshot.issues[article.issue_id].issue_date
+
+    def _lexical(self, terms: list[str]) -> np.ndarray:
+        scores = np.zeros(len(self.snapshot.passages), dtype=np.float32)
+        if terms and self.mode != "dense":
+            known = [t for t in terms if t in self._bm25.vocab_dict]
+            if known:
+                scores = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        top = float(scores.max()) if len(scores) else 0.0
+        return scores / top if top > 0 else scores
+
+    def _dense(self, question: str) -> np.ndarray:
+        scores = np.zeros(len(self.snapshot.passages), dtype=np.float32)
+        if self.mode == "bm25" or not len(scores):
+            return scores
+        vector = self.embedder.encode([question])
+        k = min(len(scores), max(CANDIDATES, 1))
+        sims, rows = self.snapshot.faiss_index.search(vector, k)
+        valid = rows[0] >= 0
+        scores[rows[0][valid]] = sims[0][valid]
+        return scores
+
+    def _fuse(self, lexical: np.ndarray, dense: np.ndarray) -> np.ndarray:
+        """Passage score: cosine similarity plus the scaled BM25 score (each 0 when its retriever is off)."""
+        return np.maximum(dense, 0.0) + LEXICAL_WEIGHT * lexical
+
+    def _article_vectors(self) -> dict[str, np.ndarray]:
+        """Mean passage vector of each article (unit length), to tell when two articles share a topic."""
+        index, sums = self.snapshot.faiss_index, {}
+        for start in range(0, index.ntotal, 8192):  # in blocks: a large index is not copied whole
+            block = index.reconstruct_n(start, min(8192, index.ntotal - start))
+            for offset, vector in enumerate(block):
+                article_id = self.snapshot.passages[start + offset].article_id
+                sums[article_id] = sums.get(article_id, 0) + vector
+        return {a: v / (np.linalg.norm(v) or 1.0) for a, v in sums.items()}
+
+    def prefer_newest(self, hits: list[ArticleHit]) -> list[ArticleHit]:
+        """Move the newest article that answers the same question as the best one to the front."""
+        if not hits:
+            return hits
+        best = lead = hits[0]
+        for hit in hits[1:RECENCY_WINDOW]:
+            if (hit.issue_date > lead.issue_date and hit.score >= SAME_QUESTION_RATIO * best.score
+                    and float(self._topics[hit.article.article_id] @ self._topics[best.article.article_id])
+                    >= SAME_TOPIC_COSINE):
+                lead = hit
+        return [lead] + [h for h in hits if h is not lead]
+
+    def idf(self, word: str) -> float:
+        """Rarity of a word across articles; a word no article uses is rarest."""
+        return math.log(1 + len(self._texts) / (self._df.get(word, 0) + 0.5))
+
+    def coverage(self, words: list[str], text: str) -> float:
+        """IDF-weighted share of the question's words found in a (normalised) text.
+
+        A word that is absent as a whole earns the share of its character pairs present,
+        so 养老院 partly matches 养老机构."""
+        total = sum(self.idf(w) for w in words)
+        if not total:
+            return 0.0
+        found = 0.0
+        for word in words:
+            if word in text:
+                found += self.idf(word)
+            elif len(word) > 1:
+                pairs = [word[i : i + 2] for i in range(len(word) - 1)]
+                found += self.idf(word) * sum(p in text for p in pairs) / len(pairs)
+        return found / total
+
+    def article_text(self, article_id: str) -> str:
+        """Normalised title and body of an article."""
+        return self._texts[article_id]
+
+    def search(self, question: str, limit: int = 5) -> Retrieval:
+        """Rank articles for a question (any language, any script)."""
+        self.warm_up()
+        normalized = clean_question(question)
+        terms, words = tokenize(normalized), content_words(normalized)
+        if not normalized or not self.snapshot.passages:
+            return Retrieval(question, normalized, words, [])
+        lexical, dense = self._lexical(terms), self._dense(normalized)
+        ranked_dense = np.sort(dense)[::-1]
+        fused = self._fuse(lexical, dense)
+        by_article: dict[str, ArticleHit] = {}
+        for row in np.argsort(-fused, kind="stable")[:CANDIDATES]:
+            if fused[row] <= 0:
+                break
+            passage = self.snapshot.passages[row]
+            hit = PassageHit(int(row), passage, float(dense[row]), float(lexical[row]), float(fused[row]))
+            article = self.snapshot.articles[passage.article_id]
+            entry = by_article.get(passage.article_id)
+            if entry is None:
+                entry = by_article[passage.article_id] = ArticleHit(
+                    article, self.issue_date(article), 0.0, 0.0, 0.0)
+            entry.passages.append(hit)
+        for entry in by_article.values():
+            entry.score = entry.passages[0].fused + SUPPORT_WEIGHT * sum(p.fused for p in entry.passages[1:3])
+            entry.dense = max(p.dense for p in entry.passages)
+            entry.lexical = max(p.lexical for p in entry.passages)
+        hits = sorted(by_article.values(), key=lambda h: (-h.score, -h.issue_date.toordinal()))
+        return Retrieval(
+            question, normalized, words, self.prefer_newest(hits)[:limit],
+            top_dense=float(ranked_dense[0]),
+            dense_gap=float(ranked_dense[0] - ranked_dense[min(10, len(ranked_dense) - 1)]),
+        )
