@@ -84,6 +84,7 @@ class HybridRetriever:
         if self._bm25 is None:
             import bm25s
 
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on import
             corpus = [tokenize(self._doc_text(p)) for p in self.snapshot.passages]
             bm25 = bm25s.BM25()
             bm25.index([tokens or ["\u2205"] for tokens in corpus], show_progress=False)

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     templates_path: Path = REPO_CONFIG / "templates.yaml"
     stale_after_days: int = Field(90, ge=1)
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
-    answer_max_chars: int = Field(300, ge=50, le=3000)
+    answer_max_chars: int = Field(360, ge=50, le=3000)
 
     telegram_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"

@@ -45,7 +45,9 @@ def _hard_split(sentence: str, limit: int) -> list[str]:
 
 
 def chunk_article(article: Article, max_chars: int = MAX_PASSAGE_CHARS) -> list[Passage]:
-    """Pack consecutive sentences of one paragraph into passages of at most max_chars."""
+    """The title as passage 0, then consecutive sentences of each paragraph packed into passages
+    of at most max_chars. Titles say what an article is about in residents' words, so they
+    are searched on their own too."""
     texts: list[str] = []
     for paragraph in article.body.split("\n\n"):
         current = ""
@@ -61,4 +63,4 @@ def chunk_article(article: Article, max_chars: int = MAX_PASSAGE_CHARS) -> list[
                 texts[-1] += current
             else:
                 texts.append(current)
-    return [Passage(article.article_id, i, text) for i, text in enumerate(texts)]
+    return [Passage(article.article_id, i, text) for i, text in enumerate([article.title] + texts)]
