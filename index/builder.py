@@ -52,6 +52,11 @@ def bulletin_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
 
 
+def _embedding_text(title: str, passage: Passage) -> str:
+    """A body passage is embedded with its title for context; the title passage alone."""
+    return title if passage.text == title else f"{title}：{passage.text}"
+
+
 class IndexBuilder:
     """Parses, embeds and stores issues; holds the data-directory lock while it works."""
 
@@ -105,7 +110,7 @@ class IndexBuilder:
             base is not None and set(base.issues) != set(issues))
         if report.changed:
             articles = {a.article_id: a for i in issues.values() for a in i.articles}
-            texts = [f"{articles[p.article_id].title}：{p.text}" for p in new]
+            texts = [_embedding_text(articles[p.article_id].title, p) for p in new]
             fresh = self.embedder.encode(texts, progress=len(texts) > 256)
             dimension = fresh.shape[1] if len(new) else base.faiss_index.d
             vectors = np.zeros((len(passages), dimension), dtype=np.float32)

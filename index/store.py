@@ -109,7 +109,8 @@ class IndexStore:
         staging = self.versions_dir / f".tmp-{name}-{os.getpid()}"
         try:
             staging.mkdir()
-            faiss.write_index(build_faiss(snapshot.vectors), str(staging / INDEX_FILE))
+            # serialised in memory and written by Python, so a full disk is an OSError like any other
+            (staging / INDEX_FILE).write_bytes(faiss.serialize_index(build_faiss(snapshot.vectors)).tobytes())
             self._write_meta(staging / META_FILE, snapshot)
             manifest = {
                 "format": FORMAT,
@@ -137,10 +138,11 @@ class IndexStore:
             os.rename(staging, self.versions_dir / name)
             _fsync(self.versions_dir)
             self.switch(name)
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             shutil.rmtree(staging, ignore_errors=True)
+            reason = getattr(exc, "strerror", None) or exc
             raise BulletinError(
-                f"cannot write index version in {self.versions_dir}: {exc.strerror or exc}; "
+                f"cannot write index version in {self.versions_dir}: {reason}; "
                 f"version {self.current()} stays current"
             ) from None
         self.prune()

@@ -1,0 +1,74 @@
+"""Shared fixtures: the bundled bulletins, one real index built once, and a per-test data directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the tests must never reach a model hub
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+BULLETINS = REPO / "samples" / "bulletins"
+REAL_ISSUE = BULLETINS / "000_5799bfe337b1a530.txt"
+NEW_ISSUE = REPO / "tests" / "data" / "2023-02-06.txt"
+QUESTIONS = REPO / "samples" / "eval" / "questions.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path):
+    """No BULLETIN_* setting or .env from the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("BULLETIN_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from index.embed import Embedder
+
+    model = Embedder("use-m3", threads=2)
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, embedder) -> Path:
+    """A data directory holding one real index of all bundled bulletins (built once per run)."""
+    from index.builder import IndexBuilder, bulletin_files
+    from index.store import IndexStore
+
+    data = tmp_path_factory.mktemp("built") / "data"
+    IndexBuilder(IndexStore(data), embedder).build(bulletin_files(BULLETINS))
+    return data
+
+
+@pytest.fixture
+def data_dir(built_index, tmp_path, monkeypatch) -> Path:
+    """A private copy of the built index, used by the CLI through BULLETIN_DATA_DIR."""
+    data = tmp_path / "data"
+    shutil.copytree(built_index, data)
+    monkeypatch.setenv("BULLETIN_DATA_DIR", str(data))
+    return data
+
+
+@pytest.fixture
+def settings(data_dir):
+    from bot.settings import load_settings
+
+    return load_settings(embedding_threads=2)
+
+
+@pytest.fixture
+def engine(settings, embedder):
+    """An answer engine over the copied index, sharing the session's loaded model."""
+    from bot.engine import Engine
+
+    engine = Engine(settings)
+    engine.embedder = embedder
+    engine.warm_up()
+    return engine
