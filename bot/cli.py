@@ -14,6 +14,7 @@ from index.types import BulletinError
 def build_parser() -> argparse.ArgumentParser:
     from bot.cli_ask import add_ask_commands
     from bot.cli_index import add_index_commands
+    from bot.cli_serve import add_serve_commands
 
     parser = argparse.ArgumentParser(
         prog="bulletin-bot", description="Answer residents' questions from district news bulletins."
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_index_commands(subparsers)
     add_ask_commands(subparsers)
+    add_serve_commands(subparsers)
     return parser
 
 
@@ -43,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.cli_index import run_index_command
 
             return run_index_command(args, settings)
+        if args.command in ("serve", "report"):
+            from bot.cli_serve import run_serve_command
+
+            return run_serve_command(args, settings)
         from bot.cli_ask import run_ask_command
 
         return run_ask_command(args, settings)

@@ -1,0 +1,77 @@
+"""Admin-only commands: /reload, /status, /unanswered, /preview. Everyone else is refused and logged."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+from datetime import datetime, timezone
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.handlers import reload_all, send_html, services
+
+logger = logging.getLogger(__name__)
+
+
+async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for an admin; otherwise reply politely, log the attempt and return False.
+
+    The sender is the account that sent this message: a forwarded admin message does not count."""
+    s, user, message = services(context), update.effective_user, update.effective_message
+    if user is not None and user.id in s.settings.admin_ids and message.forward_origin is None:
+        return True
+    command = (message.text or "").split()[0] if message.text else "?"
+    logger.warning("refused admin command %s from user %s in %s chat", command,
+                   s.log.user_hash(user.id) if user else "unknown", message.chat.type)
+    await send_html(message, s.engine.templates.render("not_admin"))
+    return False
+
+
+async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload: templates and index, at once."""
+    if await refuse_unless_admin(update, context):
+        await send_html(update.effective_message, html.escape(await reload_all(services(context))))
+
+
+async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status: index version, issues, articles, last build, uptime, questions today."""
+    if not await refuse_unless_admin(update, context):
+        return
+    s = services(context)
+    loaded = s.engine.loaded
+    manifest = loaded.snapshot.manifest
+    uptime = int(time.time() - s.started_at)
+    lines = [
+        f"索引版本：{loaded.version}（磁盘上的当前版本：{s.engine.store.current()}）",
+        f"期数：{len(loaded.snapshot.issues)}，文章：{len(loaded.snapshot.articles)}，"
+        f"段落：{len(loaded.snapshot.passages)}",
+        f"最近构建：{manifest.get('created', '?')}，模型：{manifest.get('model', '?')}",
+        f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分",
+        f"今日提问：{await asyncio.to_thread(s.log.questions_today)}",
+        f"时间：{datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+    ]
+    await send_html(update.effective_message, html.escape("\n".join(lines)))
+
+
+async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unanswered [n]: the most frequent questions that got the no-answer reply."""
+    if not await refuse_unless_admin(update, context):
+        return
+    args = context.args or []
+    limit = min(int(args[0]), 50) if args and args[0].isdigit() and int(args[0]) > 0 else 10
+    rows = await asyncio.to_thread(services(context).log.unanswered, limit)
+    text = "\n".join(f"{n} × {q}" for q, n in rows) or "最近没有未能回答的问题。"
+    await send_html(update.effective_message, html.escape(text))
+
+
+async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/preview 问题: the answer as the current templates render it (not logged)."""
+    if not await refuse_unless_admin(update, context):
+        return
+    s = services(context)
+    question = " ".join(context.args or [])
+    answer = await asyncio.to_thread(s.engine.ask, question)
+    await send_html(update.effective_message, s.engine.render(answer))

@@ -1,0 +1,124 @@
+"""Builds the python-telegram-bot Application and runs the live index watcher beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import admin, handlers
+from bot.handlers import Services
+from index.types import BulletinError
+
+logger = logging.getLogger(__name__)
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in every log record (httpx logs request URLs, which contain it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token and self.token in record.getMessage():
+            record.msg = record.getMessage().replace(self.token, "<token>")
+            record.args = ()
+        return True
+
+
+def protect_token_in_logs(token: str) -> None:
+    """Install the redacting filter on all root handlers and quiet httpx's per-request lines."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactToken(token))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def watch_index(application: Application) -> None:
+    """Switch to a new index version when staff add one; on failure keep serving and tell admins."""
+    s: Services = application.bot_data["services"]
+    reported: str | None = None
+    while True:
+        await asyncio.sleep(s.settings.reload_interval)
+        try:
+            if await asyncio.to_thread(s.engine.reload_index):
+                reported = None
+        except BulletinError as exc:
+            current = s.engine.store.current()
+            logger.error("new index version not loaded, still serving %s: %s", s.engine.loaded.version, exc)
+            if current != reported:  # tell the admins once per failing version
+                reported = current
+                for admin_id in s.settings.admin_ids:
+                    try:
+                        await application.bot.send_message(
+                            admin_id, f"⚠️ 新索引版本 {current} 加载失败，继续使用 {s.engine.loaded.version}：{exc}")
+                    except Exception:  # an admin who never started the bot cannot be messaged
+                        logger.warning("could not notify an admin")
+
+
+async def _post_init(application: Application) -> None:
+    s: Services = application.bot_data["services"]
+    await asyncio.to_thread(s.engine.warm_up)
+    await asyncio.to_thread(s.log.prune)
+    application.bot_data["watcher"] = asyncio.create_task(watch_index(application))
+
+
+async def _post_shutdown(application: Application) -> None:
+    watcher = application.bot_data.pop("watcher", None)
+    if watcher is not None:
+        watcher.cancel()
+
+
+def build_application(services: Services) -> Application:
+    """One Application with every handler; the token and API URL come from Settings only."""
+    settings = services.settings
+    if settings.telegram_token is None:
+        raise BulletinError("no bot token: set BULLETIN_TELEGRAM_TOKEN (environment or .env); see the README")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = services
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("reload", admin.reload_command))
+    application.add_handler(CommandHandler("status", admin.status_command))
+    application.add_handler(CommandHandler("unanswered", admin.unanswered_command))
+    application.add_handler(CommandHandler("preview", admin.preview_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
+    application.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                                           handlers.non_text))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_error_handler(handlers.error_handler)
+    return application
+
+
+def run(services: Services) -> None:
+    """Serve until stopped: long polling, or a webhook when BULLETIN_WEBHOOK_URL is set."""
+    settings = services.settings
+    application = build_application(services)
+    protect_token_in_logs(settings.telegram_token.get_secret_value())
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port, webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+            allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,164 @@
+"""The real Application, long-polling a fake Bot API server over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+
+import pytest
+
+from bot.app import build_application, protect_token_in_logs
+from bot.cli_serve import make_services
+from bot.settings import load_settings
+from index.builder import IndexBuilder
+from index.store import IndexStore
+
+from conftest import NEW_ISSUE
+from fake_telegram import BOT, FakeBotApi, callback, message, sticker
+
+TOKEN = "123456:SECRET-test-token-never-logged"
+ADMIN = 111
+
+
+@pytest.fixture
+def fake_api():
+    api = FakeBotApi(TOKEN).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+async def bot(data_dir, fake_api, embedder, monkeypatch, caplog):
+    """A running bot: initialize, post_init, start polling, start; torn down the same way."""
+    monkeypatch.setenv("BULLETIN_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("BULLETIN_TELEGRAM_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("BULLETIN_ADMIN_IDS", str(ADMIN))
+    monkeypatch.setenv("BULLETIN_RELOAD_INTERVAL", "0.3")
+    caplog.set_level(logging.DEBUG)
+    protect_token_in_logs(TOKEN)
+    services = make_services(load_settings(embedding_threads=2))
+    services.engine.embedder = embedder  # the session's loaded model: saves a reload per test
+    app = build_application(services)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.start()
+    yield services
+    await app.updater.stop()
+    await app.stop()
+    await app.post_shutdown(app)
+    await app.shutdown()
+    services.log.close()
+    assert TOKEN not in caplog.text  # the token never reaches a log line
+
+
+async def replies(api, chat_id, count=1, method="sendMessage"):
+    return await asyncio.to_thread(api.wait_for, method, count, chat_id)
+
+
+def buttons(reply):
+    return [b for row in reply["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_answer_cites_the_medical_insurance_article(bot, fake_api):
+    fake_api.push(message("医保能在网上办吗", 201))
+    reply = (await replies(fake_api, 201))[0]
+    assert reply["parse_mode"] == "HTML"
+    assert "聊城医保" in reply["text"] and "《区医保系统疫情防控不松懈 群众线上办理“医”路通》" in reply["text"]
+    assert "2022-11-20" in reply["text"]
+    assert [b["text"] for b in buttons(reply)] == ["原文", "👍", "👎"]
+    actions = fake_api.sent("sendChatAction", 201)
+    assert actions and actions[0]["action"] == "typing"
+
+
+async def test_full_article_button_and_feedback_stored(bot, fake_api, data_dir):
+    fake_api.push(message("俺们村里能办医保业务吗", 876543219))
+    reply = (await replies(fake_api, 876543219))[0]
+    article_button, up = buttons(reply)[0], buttons(reply)[1]
+    fake_api.push(callback(article_button["callback_data"], 876543219))
+    article = (await replies(fake_api, 876543219, 2))[1]
+    assert article["text"].startswith("<b>区医保系统疫情防控不松懈")
+    assert "“不出村”经办服务模式" in article["text"]  # the whole cleaned article, not the excerpt
+
+    fake_api.push(callback(up["callback_data"], 876543219))
+    await replies(fake_api, None, 2, method="answerCallbackQuery")
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    rows = db.execute("SELECT question, answered, feedback, user_hash FROM questions").fetchall()
+    db.close()
+    assert rows[0][:3] == ("俺们村里能办医保业务吗", 1, 1)
+    assert "876543219" not in rows[0][3]
+    assert b"876543219" not in (data_dir / "questions.sqlite").read_bytes().replace(b"8765432192", b"")
+
+
+async def test_sticker_gets_the_non_text_reply(bot, fake_api):
+    fake_api.push(sticker(203))
+    reply = (await replies(fake_api, 203))[0]
+    assert reply["text"] == bot.engine.templates.render("non_text")
+
+
+async def test_group_answers_only_when_mentioned(bot, fake_api):
+    group = -5001
+    fake_api.push(message("医保能在网上办吗", 204, group, "group"))
+    fake_api.push(message(f"@{BOT['username']} 医保能在网上办吗", 205, group, "group"))
+    reply = (await replies(fake_api, group))[0]
+    assert "聊城医保" in reply["text"]
+    await asyncio.sleep(1.0)
+    assert len(fake_api.sent("sendMessage", group)) == 1  # the unaddressed message got nothing
+
+
+async def test_reload_refused_for_non_admin_allowed_for_admin(bot, fake_api, caplog):
+    fake_api.push(message("/reload", 206))
+    refused = (await replies(fake_api, 206))[0]
+    assert refused["text"] == bot.engine.templates.render("not_admin")
+    assert "refused admin command /reload" in caplog.text
+    fake_api.push(message("/reload", ADMIN))
+    done = (await replies(fake_api, ADMIN))[0]
+    assert "模板已重新加载" in done["text"] and bot.engine.loaded.version in done["text"]
+
+
+async def test_forwarded_admin_command_is_refused(bot, fake_api):
+    forwarded = message("/status", 207, forward_origin={"type": "user", "date": 0,
+                                                        "sender_user": {"id": ADMIN, "is_bot": False, "first_name": "a"}})
+    fake_api.push(forwarded)
+    assert (await replies(fake_api, 207))[0]["text"] == bot.engine.templates.render("not_admin")
+
+
+async def test_status_for_admin_has_no_token(bot, fake_api):
+    fake_api.push(message("/status", ADMIN))
+    status = (await replies(fake_api, ADMIN))[0]["text"]
+    assert bot.engine.loaded.version in status and "期数：5" in status
+    assert TOKEN not in status and TOKEN.split(":")[1] not in status
+
+
+async def test_new_issue_is_answered_without_restart(bot, fake_api, data_dir, embedder):
+    before = bot.engine.loaded.version
+    fake_api.push(message("元宵节灯会在哪里办", 208))
+    assert "古楼广场" not in (await replies(fake_api, 208))[0]["text"]
+
+    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir), embedder).add, [NEW_ISSUE])
+    for _ in range(50):  # the watcher checks every 0.3 s
+        if bot.engine.loaded.version != before:
+            break
+        await asyncio.sleep(0.1)
+    assert bot.engine.loaded.version == IndexStore(data_dir).current() != before
+    fake_api.push(message("元宵节灯会在哪里办", 208))
+    answer = (await replies(fake_api, 208, 2))[1]["text"]
+    assert "古楼广场" in answer and "2023-02-06" in answer
+
+
+async def test_broken_new_version_keeps_serving_and_tells_admins(bot, fake_api, data_dir, embedder):
+    before = bot.engine.loaded.version
+    store = IndexStore(data_dir)
+    await asyncio.to_thread(IndexBuilder(store, embedder).add, [NEW_ISSUE])
+    broken = store.current()
+    (data_dir / "versions" / broken / "meta.sqlite").write_bytes(b"not a database")
+    # the watcher may have loaded it already in the instant before the damage: switch back first
+    store.switch(before)
+    bot.engine.reload_index()
+    store.switch(broken)
+    warning = (await replies(fake_api, ADMIN))[0]["text"]
+    assert broken in warning and f"继续使用 {before}" in warning
+    fake_api.push(message("医保能在网上办吗", 209))
+    assert "聊城医保" in (await replies(fake_api, 209))[0]["text"]
+    assert bot.engine.loaded.version == before
