@@ -38,6 +38,29 @@ ASKS = (
 )
 
 
+# What kind of fact a question asks for, and what a sentence stating that fact looks like.
+# A sentence of the asked kind gets a bonus when the answer's sentences are chosen.
+FACT_KINDS = (
+    (re.compile(r"电话|热线|号码|打哪|打什么|打那个|打哪个|联系|咨询|投诉|举报|反映|告|phone|call"),
+     re.compile(r"\d{4}-\d{7}|\b1\d{4}\b|\b12\d{3}\b|\b11\d\b")),
+    (re.compile(r"多久|多长时间|几天|多少天|回音|答复|期限|how long"),
+     re.compile(r"\d+\s*个?(工作日|天|小时|分钟|周|个月|年)")),
+    (re.compile(r"几点|什么时候|啥时候|时间|开门|关门|上班|截止|最晚|到啥时|到什么时|when|hours|open"),
+     re.compile(r"\d{1,2}[:：]\d{2}|\d+月\d+日|周[一二三四五六日]|星期")),
+    (re.compile(r"在哪|哪里|哪儿|地址|地点|去哪|where"),
+     re.compile(r"路|街道|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站")),
+    (re.compile(r"带什么|带啥|带哪些|材料|证件|手续|bring|documents"),
+     re.compile(r"身份证|户口簿|证件|证明|照片|材料|社保卡")),
+    (re.compile(r"多少钱|收费|费用|价格|缴费标准|how much|cost|price|fee"), re.compile(r"\d\s*(元|块)|免费")),
+)
+FACT_BONUS = 0.5
+
+
+def fact_bonus(question: str, sentence: str) -> float:
+    """FACT_BONUS when the sentence states the kind of fact the question asks for."""
+    return FACT_BONUS if any(ask.search(question) and fact.search(sentence) for ask, fact in FACT_KINDS) else 0.0
+
+
 def states_what_is_asked(question: str, article_text: str) -> bool:
     """False when the question asks for a price (or 'free?') and the article gives none."""
     return all(answer.search(article_text) for ask, answer in ASKS if ask.search(question))
@@ -108,6 +131,7 @@ def select_sentences(hit: ArticleHit, question: str, words: list[str], retriever
         value = retriever.coverage(words, normalize_text(sentence)) if words else 0.0
         value += SENTENCE_DENSE_WEIGHT * float(similarity[index])
         value += PASSAGE_PRIOR if sentence in best else PASSAGE_PRIOR / 3 if sentence in second else 0.0
+        value += fact_bonus(question, sentence)
         scores.append(value - 0.001 * index)  # ties: the earlier sentence
     top = max(scores)
     chosen: list[int] = []

@@ -38,8 +38,9 @@ def print_report(report: BuildReport) -> None:
     """A short build report for staff."""
     state = f"new version {report.version}" if report.changed else f"no change; {report.version} stays current"
     print(f"{report.action}: {state}")
+    rate = f", {report.embedded / report.seconds:.0f} passages/s" if report.embedded and report.seconds else ""
     print(f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
-          f"({report.embedded} embedded), {report.seconds:.1f}s")
+          f"({report.embedded} embedded), {report.seconds:.1f}s{rate}")
     for label, items in (("added", report.added_issues), ("unchanged", report.unchanged_issues),
                          ("removed", report.removed_issues)):
         if items:
