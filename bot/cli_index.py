@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.settings import Settings
 from index.builder import BuildReport, IndexBuilder, bulletin_files
 from index.embed import Embedder
+from index.parse import MAX_ARTICLE_CHARS
 from index.store import IndexStore
 from index.types import BulletinError
 
@@ -49,6 +50,8 @@ def print_report(report: BuildReport) -> None:
         print(f"  skipped empty article: {title}")
     for note in report.fragments_removed:
         print(f"  removed pasted fragment: {note}")
+    for title in report.truncated_articles:
+        print(f"  article cut to its first {MAX_ARTICLE_CHARS:,} characters: {title}")
     for name, reason in report.failed_files.items():
         print(f"  FAILED {name}: {reason}")
 

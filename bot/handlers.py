@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.answer import Answer
@@ -97,7 +98,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if wait:
         await send_html(message, s.engine.templates.render("flood", seconds=wait))
         return
-    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    try:
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    except TelegramError as exc:  # only cosmetic: the answer matters more
+        logger.info("could not send the typing action: %s", exc)
     started = time.perf_counter()
     answer = await asyncio.to_thread(s.engine.ask, text)  # off the event loop: others keep being served
     latency = (time.perf_counter() - started) * 1000

@@ -38,6 +38,7 @@ class BuildReport:
     removed_issues: list[str] = field(default_factory=list)
     empty_articles: list[str] = field(default_factory=list)
     fragments_removed: list[str] = field(default_factory=list)
+    truncated_articles: list[str] = field(default_factory=list)
     failed_files: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -91,6 +92,7 @@ class IndexBuilder:
             date_undated_issue(issue, anchors, date.today())
             report.empty_articles += [f"{issue.issue_id}: {t}" for t in issue.empty_titles]
             report.fragments_removed += [f"{issue.issue_id}: {n}" for n in issue.fragments_removed]
+            report.truncated_articles += [f"{issue.issue_id}: {t}" for t in issue.truncated_titles]
         return issues
 
     def _commit(self, base: Snapshot | None, issues: dict[str, Issue], report: BuildReport) -> BuildReport:

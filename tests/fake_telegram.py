@@ -16,6 +16,11 @@ BOT = {"id": 999000, "is_bot": True, "first_name": "简报助手", "username": "
        "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the bot opens many connections at once under load
+    daemon_threads = True
+
+
 class FakeBotApi:
     """Start with `start()`, give the bot `base_url`, push updates, inspect `calls`."""
 
@@ -26,8 +31,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._cond = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -3,55 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
 
-import pytest
 
-from bot.app import build_application, protect_token_in_logs
-from bot.cli_serve import make_services
-from bot.settings import load_settings
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
-from conftest import NEW_ISSUE
-from fake_telegram import BOT, FakeBotApi, callback, message, sticker
-
-TOKEN = "123456:SECRET-test-token-never-logged"
-ADMIN = 111
-
-
-@pytest.fixture
-def fake_api():
-    api = FakeBotApi(TOKEN).start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-async def bot(data_dir, fake_api, embedder, monkeypatch, caplog):
-    """A running bot: initialize, post_init, start polling, start; torn down the same way."""
-    monkeypatch.setenv("BULLETIN_TELEGRAM_TOKEN", TOKEN)
-    monkeypatch.setenv("BULLETIN_TELEGRAM_BASE_URL", fake_api.base_url)
-    monkeypatch.setenv("BULLETIN_ADMIN_IDS", str(ADMIN))
-    monkeypatch.setenv("BULLETIN_RELOAD_INTERVAL", "0.3")
-    caplog.set_level(logging.DEBUG)
-    protect_token_in_logs(TOKEN)
-    services = make_services(load_settings(embedding_threads=2))
-    services.engine.embedder = embedder  # the session's loaded model: saves a reload per test
-    app = build_application(services)
-    await app.initialize()
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    await app.start()
-    yield services
-    await app.updater.stop()
-    await app.stop()
-    await app.post_shutdown(app)
-    await app.shutdown()
-    services.log.close()
-    assert TOKEN not in caplog.text  # the token never reaches a log line
-
+from conftest import ADMIN, NEW_ISSUE, TOKEN
+from fake_telegram import BOT, callback, message, sticker
 
 async def replies(api, chat_id, count=1, method="sendMessage"):
     return await asyncio.to_thread(api.wait_for, method, count, chat_id)

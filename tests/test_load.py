@@ -1,0 +1,66 @@
+"""Load and abuse through the fake Bot API server: many users at once, flooding, admin checks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+
+import psutil
+
+from conftest import ADMIN, QUESTIONS
+from fake_telegram import message
+
+QUESTION_TEXTS = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
+
+
+async def test_200_questions_from_50_users_at_once(bot, fake_api):
+    users = [300_000 + i for i in range(50)]
+    asked = {u: [QUESTION_TEXTS[(i * 4 + k) % len(QUESTION_TEXTS)] for k in range(4)] for i, u in enumerate(users)}
+    expected = {u: Counter(bot.engine.render(bot.engine.ask(q)) for q in qs) for u, qs in asked.items()}
+    process = psutil.Process()
+    rss_before = process.memory_info().rss
+    for k in range(4):
+        for u in users:
+            fake_api.push(message(asked[u][k], u))
+    await asyncio.to_thread(fake_api.wait_for, "sendMessage", 200, None, 180)
+    await asyncio.sleep(1.0)  # anything extra (a duplicate) would arrive now
+    for u in users:
+        replies = Counter(p["text"] for p in fake_api.sent("sendMessage", u))
+        assert replies == expected[u]  # every question answered once, none lost, none doubled
+    assert len(fake_api.sent("sendMessage")) == 200
+    assert process.memory_info().rss - rss_before < 300 * 1024 * 1024
+
+
+async def test_flood_limit_applies_per_user(bot, fake_api):
+    limit = bot.settings.flood_limit
+    for i in range(limit + 3):
+        fake_api.push(message(f"医保能在网上办吗 {i}", 401))
+    fake_api.push(message("区图书馆开门了吗", 402))
+    await asyncio.to_thread(fake_api.wait_for, "sendMessage", limit + 3, 401)
+    calm = await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, 402)
+    flooded = [p["text"] for p in fake_api.sent("sendMessage", 401) if "提问太快" in p["text"]]
+    assert len(flooded) == 3
+    assert "提问太快" not in calm[0]["text"] and "图书馆" in calm[0]["text"]
+
+
+async def test_admin_commands_refused_in_groups_too(bot, fake_api):
+    group = -7001
+    for command in ("/reload", "/status", "/unanswered 5", "/preview 医保"):
+        fake_api.push(message(command, 501, group, "supergroup"))
+    replies = await asyncio.to_thread(fake_api.wait_for, "sendMessage", 4, group)
+    assert all(r["text"] == bot.engine.templates.render("not_admin") for r in replies)
+    fake_api.push(message("/unanswered 5", ADMIN, group, "supergroup"))
+    replies = await asyncio.to_thread(fake_api.wait_for, "sendMessage", 5, group)
+    assert replies[-1]["text"] != bot.engine.templates.render("not_admin")
+
+
+async def test_preview_and_unanswered_for_admin(bot, fake_api):
+    fake_api.push(message("公积金怎么提取", 601))
+    await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, 601)
+    fake_api.push(message("/unanswered", ADMIN))
+    unanswered = await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, ADMIN)
+    assert "1 × 公积金怎么提取" in unanswered[0]["text"]
+    fake_api.push(message("/preview 医保能在网上办吗", ADMIN))
+    preview = await asyncio.to_thread(fake_api.wait_for, "sendMessage", 2, ADMIN)
+    assert "聊城医保" in preview[1]["text"]
