@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.normalize import clean_question, has_content, normalize_text
+from index.normalize import clean_question, has_content, normalize_text
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
 from index.chunk import split_sentences
 

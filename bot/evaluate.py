@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.engine import Engine
-from bot.normalize import normalize_text
+from index.normalize import normalize_text
 from bot.retrieve import MODES, HybridRetriever
 from index.types import BulletinError
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
-from bot.normalize import clean_question, content_words, normalize_text, tokenize
+from index.normalize import clean_question, content_words, normalize_text, tokenize
 from index.embed import Embedder
 from index.store import Snapshot
 from index.types import Article, Passage
@@ -25,6 +23,7 @@ LEXICAL_WEIGHT = 1.0  # BM25 (scaled to the question's best match) against cosin
 SAME_QUESTION_RATIO = 0.8
 SAME_TOPIC_COSINE = 0.8
 RECENCY_WINDOW = 5
+TEXT_CACHE_SIZE = 4096
 SUPPORT_WEIGHT = 0.1  # an article with several matching passages gains a little
 
 
@@ -69,43 +68,28 @@ class HybridRetriever:
     def __init__(self, snapshot: Snapshot, embedder: Embedder, mode: str = "hybrid") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
-        if snapshot.faiss_index is None:
-            raise ValueError("snapshot has no FAISS index loaded")
+        if snapshot.faiss_index is None or snapshot.lexical is None:
+            raise ValueError("snapshot has no FAISS or lexical index loaded")
         self.snapshot = snapshot
         self.embedder = embedder
         self.mode = mode
-        self._bm25 = None
-        self._topics: dict[str, np.ndarray] = {}
+        self._topics: tuple[dict[str, int], np.ndarray] | None = None
         self._texts: dict[str, str] = {}
-        self._df: Counter[str] = Counter()
 
     def warm_up(self) -> None:
-        """Build the BM25 index and load the embedding model."""
-        if self._bm25 is None:
-            import bm25s
-
-            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG on import
-            corpus = [tokenize(self._doc_text(p)) for p in self.snapshot.passages]
-            bm25 = bm25s.BM25()
-            bm25.index([tokens or ["\u2205"] for tokens in corpus], show_progress=False)
-            self._bm25 = bm25
+        """Compute the article topic vectors and load the embedding model."""
+        if self._topics is None:
             self._topics = self._article_vectors()
-            self._texts = {a_id: normalize_text(f"{a.title} {a.body}") for a_id, a in self.snapshot.articles.items()}
-            self._df = Counter(w for text in self._texts.values() for w in set(content_words(text)))
         self.embedder.warm_up()
-
-    def _doc_text(self, passage: Passage) -> str:
-        return f"{self.snapshot.articles[passage.article_id].title} {passage.text}"
 
     def issue_date(self, article: Article) -> date:
         return self.snapshot.issues[article.issue_id].issue_date
 
     def _lexical(self, terms: list[str]) -> np.ndarray:
-        scores = np.zeros(len(self.snapshot.passages), dtype=np.float32)
         if terms and self.mode != "dense":
-            known = [t for t in terms if t in self._bm25.vocab_dict]
-            if known:
-                scores = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+            scores = self.snapshot.lexical.scores(terms)
+        else:
+            scores = np.zeros(len(self.snapshot.passages), dtype=np.float32)
         top = float(scores.max()) if len(scores) else 0.0
         return scores / top if top > 0 else scores
 
@@ -124,15 +108,23 @@ class HybridRetriever:
         """Passage score: cosine similarity plus the scaled BM25 score (each 0 when its retriever is off)."""
         return np.maximum(dense, 0.0) + LEXICAL_WEIGHT * lexical
 
-    def _article_vectors(self) -> dict[str, np.ndarray]:
-        """Mean passage vector of each article (unit length), to tell when two articles share a topic."""
-        index, sums = self.snapshot.faiss_index, {}
+    def _article_vectors(self) -> tuple[dict[str, int], np.ndarray]:
+        """Mean passage vector of each article (unit rows), to tell when two articles share a topic."""
+        index = self.snapshot.faiss_index
+        positions: dict[str, int] = {}
+        owner = np.array([positions.setdefault(p.article_id, len(positions)) for p in self.snapshot.passages],
+                         dtype=np.int64)
+        sums = np.zeros((len(positions), index.d), dtype=np.float32)
         for start in range(0, index.ntotal, 8192):  # in blocks: a large index is not copied whole
             block = index.reconstruct_n(start, min(8192, index.ntotal - start))
-            for offset, vector in enumerate(block):
-                article_id = self.snapshot.passages[start + offset].article_id
-                sums[article_id] = sums.get(article_id, 0) + vector
-        return {a: v / (np.linalg.norm(v) or 1.0) for a, v in sums.items()}
+            np.add.at(sums, owner[start : start + len(block)], block)
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+        return positions, sums
+
+    def same_topic(self, a: ArticleHit, b: ArticleHit) -> float:
+        """Cosine similarity of two articles' mean passage vectors."""
+        positions, vectors = self._topics
+        return float(vectors[positions[a.article.article_id]] @ vectors[positions[b.article.article_id]])
 
     def prefer_newest(self, hits: list[ArticleHit]) -> list[ArticleHit]:
         """Move the newest article that answers the same question as the best one to the front."""
@@ -141,14 +133,13 @@ class HybridRetriever:
         best = lead = hits[0]
         for hit in hits[1:RECENCY_WINDOW]:
             if (hit.issue_date > lead.issue_date and hit.score >= SAME_QUESTION_RATIO * best.score
-                    and float(self._topics[hit.article.article_id] @ self._topics[best.article.article_id])
-                    >= SAME_TOPIC_COSINE):
+                    and self.same_topic(hit, best) >= SAME_TOPIC_COSINE):
                 lead = hit
         return [lead] + [h for h in hits if h is not lead]
 
     def idf(self, word: str) -> float:
-        """Rarity of a word across articles; a word no article uses is rarest."""
-        return math.log(1 + len(self._texts) / (self._df.get(word, 0) + 0.5))
+        """Rarity of a word across passages; a word no passage uses is rarest."""
+        return self.snapshot.lexical.idf(word)
 
     def coverage(self, words: list[str], text: str) -> float:
         """IDF-weighted share of the question's words found in a (normalised) text.
@@ -168,8 +159,15 @@ class HybridRetriever:
         return found / total
 
     def article_text(self, article_id: str) -> str:
-        """Normalised title and body of an article."""
-        return self._texts[article_id]
+        """Normalised title and body of an article (computed when first needed, then kept)."""
+        text = self._texts.get(article_id)
+        if text is None:
+            article = self.snapshot.articles[article_id]
+            text = normalize_text(f"{article.title} {article.body}")
+            if len(self._texts) >= TEXT_CACHE_SIZE:
+                self._texts.clear()
+            self._texts[article_id] = text
+        return text
 
     def search(self, question: str, limit: int = 5) -> Retrieval:
         """Rank articles for a question (any language, any script)."""

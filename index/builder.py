@@ -8,13 +8,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
 from index.chunk import chunk_article
 from index.embed import Embedder
+from index.lexical import LexicalIndex
+from index.normalize import tokenize
 from index.parse import date_undated_issue, parse_issue
-from index.store import IndexStore, Snapshot
+from index.store import IndexStore, Snapshot, build_faiss, wants_exact
 from index.types import BulletinError, Issue, Passage
 
 logger = logging.getLogger(__name__)
@@ -54,8 +57,16 @@ def bulletin_files(folder: Path) -> list[Path]:
 
 
 def _embedding_text(title: str, passage: Passage) -> str:
-    """A body passage is embedded with its title for context; the title passage alone."""
+    """A body passage is embedded and searched with its title for context; the title passage alone."""
     return title if passage.text == title else f"{title}：{passage.text}"
+
+
+def _reconstruct(index: faiss.Index, rows: list[int]) -> np.ndarray:
+    """The stored vectors of these rows (flat and HNSW indexes both keep them)."""
+    out = np.zeros((len(rows), index.d), dtype=np.float32)
+    for i, row in enumerate(rows):
+        out[i] = index.reconstruct(row)
+    return out
 
 
 class IndexBuilder:
@@ -96,40 +107,43 @@ class IndexBuilder:
         return issues
 
     def _commit(self, base: Snapshot | None, issues: dict[str, Issue], report: BuildReport) -> BuildReport:
-        """Chunk, embed what is new, and write a version if anything changed."""
-        old_rows: dict[str, int] = {}
-        if base is not None:
-            old_rows = {p.passage_id: row for row, p in enumerate(base.passages)}
-        passages: list[Passage] = []
-        for issue in sorted(issues.values(), key=lambda i: (i.issue_date, i.issue_id)):
-            for article in issue.articles:
-                passages.extend(chunk_article(article))
-        unique = {p.passage_id: p for p in passages}  # identical passages are stored once
-        passages = list(unique.values())
-        new = [p for p in passages if p.passage_id not in old_rows]
-        dropped = base is not None and len(passages) - len(new) != len(base.passages)
-        report.changed = bool(new) or dropped or (base is None and bool(issues)) or (
-            base is not None and set(base.issues) != set(issues))
-        if report.changed:
-            articles = {a.article_id: a for i in issues.values() for a in i.articles}
-            texts = [_embedding_text(articles[p.article_id].title, p) for p in new]
-            fresh = self.embedder.encode(texts, progress=len(texts) > 256)
-            dimension = fresh.shape[1] if len(new) else base.faiss_index.d
-            vectors = np.zeros((len(passages), dimension), dtype=np.float32)
-            fresh_rows = {p.passage_id: i for i, p in enumerate(new)}
-            for row, passage in enumerate(passages):
-                if passage.passage_id in fresh_rows:
-                    vectors[row] = fresh[fresh_rows[passage.passage_id]]
-                else:
-                    vectors[row] = base.faiss_index.reconstruct(old_rows[passage.passage_id])
-            report.embedded = len(new)
-            snapshot = Snapshot(self.embedder.model_name, issues, articles, passages, vectors)
-            report.issues, report.articles, report.passages = len(issues), len(articles), len(passages)
-            report.version = self.store.write(snapshot, {"action": report.action})
-        else:
+        """Chunk, embed and segment only what is new, and write a version if anything changed.
+
+        Kept passages keep their rows and new ones are appended, so adding an issue extends the
+        FAISS and BM25 indexes in place; dropping passages rebuilds them from the kept vectors."""
+        wanted = [p for issue in sorted(issues.values(), key=lambda i: (i.issue_date, i.issue_id))
+                  for article in issue.articles for p in chunk_article(article)]
+        wanted_ids = {p.passage_id for p in wanted}
+        old = base.passages if base else []
+        old_ids = {p.passage_id for p in old}
+        kept_rows = [row for row, p in enumerate(old) if p.passage_id in wanted_ids]
+        new = list({p.passage_id: p for p in wanted if p.passage_id not in old_ids}.values())
+        report.changed = bool(new) or len(kept_rows) != len(old) or (
+            set(base.issues) != set(issues) if base else bool(issues))
+        if not report.changed:
             report.version = self.store.current()
             report.issues, report.articles, report.passages = (
-                len(base.issues), len(base.articles), len(base.passages)) if base else (0, 0, 0)
+                (len(base.issues), len(base.articles), len(base.passages)) if base else (0, 0, 0))
+            return report
+        articles = {a.article_id: a for i in issues.values() for a in i.articles}
+        fresh = self.embedder.encode([_embedding_text(articles[p.article_id].title, p) for p in new],
+                                     progress=len(new) > 256)
+        tokens = [tokenize(_embedding_text(articles[p.article_id].title, p)) for p in new]
+        passages = [old[row] for row in kept_rows] + new
+        if base is not None and len(kept_rows) == len(old) and (
+                isinstance(base.faiss_index, faiss.IndexFlat) == wants_exact(len(passages))):
+            index = faiss.clone_index(base.faiss_index)  # append: no rebuild
+            if len(fresh):
+                index.add(fresh)
+            lexical = base.lexical.extended(tokens)
+        else:
+            kept = _reconstruct(base.faiss_index, kept_rows) if base else np.zeros((0, fresh.shape[1]), np.float32)
+            index = build_faiss(np.vstack([kept, fresh]) if len(fresh) else kept)
+            lexical = (base.lexical.select(kept_rows) if base else LexicalIndex.empty()).extended(tokens)
+        report.embedded = len(new)
+        snapshot = Snapshot(self.embedder.model_name, issues, articles, passages, index, lexical)
+        report.issues, report.articles, report.passages = len(issues), len(articles), len(passages)
+        report.version = self.store.write(snapshot, {"action": report.action})
         return report
 
     def _run(self, action: str, work) -> BuildReport:

@@ -15,6 +15,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.lexical import LexicalIndex
 from index.types import Article, BulletinError, Issue, Passage
 
 logger = logging.getLogger(__name__)
@@ -32,18 +33,23 @@ CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT NOT NULL UNIQUE,
 """
 
 
+# Exact search while small; beyond this many passages, HNSW (recall@10 vs exact: benchmarks/).
+EXACT_LIMIT = 100_000
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
+
+
 @dataclass
 class Snapshot:
-    """Everything one index version holds; passages[i] is FAISS row i."""
+    """Everything one index version holds; passages[i] is FAISS row i and lexical row i."""
 
     model: str
     issues: dict[str, Issue]
     articles: dict[str, Article]
     passages: list[Passage]
-    vectors: np.ndarray
+    faiss_index: faiss.Index | None = None
+    lexical: LexicalIndex | None = None
     version: str = ""
     manifest: dict = field(default_factory=dict)
-    faiss_index: faiss.Index | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -62,9 +68,19 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def wants_exact(count: int) -> bool:
+    """Whether an index of this many vectors should use exact search."""
+    return count <= EXACT_LIMIT
+
+
 def build_faiss(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search over unit vectors (cosine similarity)."""
-    index = faiss.IndexFlatIP(vectors.shape[1])
+    """Inner-product (cosine) search over unit vectors: exact while small, HNSW beyond EXACT_LIMIT."""
+    if wants_exact(len(vectors)):
+        index = faiss.IndexFlatIP(vectors.shape[1])
+    else:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
     if len(vectors):
         index.add(vectors)
     return index
@@ -102,29 +118,31 @@ class IndexStore:
 
     def write(self, snapshot: Snapshot, report: dict) -> str:
         """Write a new version next to the old ones, then point CURRENT at it atomically."""
-        if len(snapshot.passages) != len(snapshot.vectors):
-            raise BulletinError("internal error: passages and vectors differ in number")
+        if not (len(snapshot.passages) == snapshot.faiss_index.ntotal == snapshot.lexical.size):
+            raise BulletinError("internal error: passages, vectors and lexical rows differ in number")
         name = self._next_name()
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         staging = self.versions_dir / f".tmp-{name}-{os.getpid()}"
         try:
             staging.mkdir()
             # serialised in memory and written by Python, so a full disk is an OSError like any other
-            (staging / INDEX_FILE).write_bytes(faiss.serialize_index(build_faiss(snapshot.vectors)).tobytes())
+            (staging / INDEX_FILE).write_bytes(faiss.serialize_index(snapshot.faiss_index).tobytes())
             self._write_meta(staging / META_FILE, snapshot)
+            files = [INDEX_FILE, META_FILE] + snapshot.lexical.save(staging)
             manifest = {
                 "format": FORMAT,
                 "version": name,
                 "parent": self.current(),
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "model": snapshot.model,
-                "dimension": int(snapshot.vectors.shape[1]),
+                "dimension": int(snapshot.faiss_index.d),
+                "faiss": type(snapshot.faiss_index).__name__,
                 "counts": {
                     "issues": len(snapshot.issues),
                     "articles": len(snapshot.articles),
                     "passages": len(snapshot.passages),
                 },
-                "files": {f: _sha256(staging / f) for f in (INDEX_FILE, META_FILE)},
+                "files": {f: _sha256(staging / f) for f in files},
                 "issues": {
                     i.issue_id: {"date": i.issue_date.isoformat(), "articles": len(i.articles),
                                  "file": i.file_name}
@@ -133,7 +151,7 @@ class IndexStore:
                 "report": report,
             }
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
-            for f in (INDEX_FILE, META_FILE, MANIFEST_FILE):
+            for f in files + [MANIFEST_FILE]:
                 _fsync(staging / f)
             os.rename(staging, self.versions_dir / name)
             _fsync(self.versions_dir)
@@ -228,9 +246,15 @@ class IndexStore:
             index = faiss.read_index(str(folder / INDEX_FILE))
         except RuntimeError as exc:
             raise BulletinError(f"version {name}: FAISS index unreadable ({str(exc).splitlines()[0]})") from None
+        if isinstance(index, faiss.IndexHNSW):
+            index.hnsw.efSearch = HNSW_EF_SEARCH
         snapshot = self._read_meta(folder / META_FILE, name, manifest["model"])
+        try:
+            lexical = LexicalIndex.load(folder)
+        except (OSError, ValueError) as exc:
+            raise BulletinError(f"version {name}: lexical index unreadable ({exc})") from None
         counts = manifest.get("counts", {})
-        if not (index.ntotal == len(snapshot.passages) == counts.get("passages")
+        if not (index.ntotal == len(snapshot.passages) == counts.get("passages") == lexical.size
                 and len(snapshot.articles) == counts.get("articles")
                 and len(snapshot.issues) == counts.get("issues")
                 and index.d == manifest.get("dimension")):
@@ -238,7 +262,7 @@ class IndexStore:
                 f"version {name}: manifest, FAISS index ({index.ntotal} vectors) and metadata "
                 f"({len(snapshot.passages)} passages) disagree"
             )
-        snapshot.manifest, snapshot.faiss_index = manifest, index
+        snapshot.manifest, snapshot.faiss_index, snapshot.lexical = manifest, index, lexical
         return snapshot
 
     @staticmethod
@@ -265,4 +289,4 @@ class IndexStore:
                 db.close()
         except (sqlite3.Error, KeyError, ValueError, TypeError) as exc:
             raise BulletinError(f"version {name}: metadata database unreadable ({exc})") from None
-        return Snapshot(model, issues, articles, passages, np.zeros((0, 0), np.float32), name)
+        return Snapshot(model, issues, articles, passages, version=name)

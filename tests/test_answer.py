@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.answer import question_parts
 from bot.cli import main
-from bot.normalize import normalize_text
+from index.normalize import normalize_text
 
 from conftest import QUESTIONS
 

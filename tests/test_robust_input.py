@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from bot.cli import main
-from bot.normalize import clean_question, content_words, tokenize
+from index.normalize import clean_question, content_words, tokenize
 from bot.reply import split_message
 from index.parse import parse_issue
 from index.store import IndexStore
