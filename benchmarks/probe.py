@@ -1,0 +1,32 @@
+"""A serving process for the benchmark: start, load the index, answer questions, report peak memory.
+
+Prints one JSON line: the wall-clock time of the first answer (the caller subtracts its own
+start time, so interpreter start-up counts) and peak resident memory after answering every
+question once. Usage: python -m benchmarks.probe DATA_DIR QUESTIONS_JSONL
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def main() -> None:
+    from bot.engine import Engine
+    from bot.settings import load_settings
+
+    data_dir, questions_path = sys.argv[1], sys.argv[2]
+    questions = [json.loads(line)["question"] for line in open(questions_path, encoding="utf-8") if line.strip()]
+    engine = Engine(load_settings(data_dir=data_dir))
+    engine.ask(questions[0])
+    first_answer_at = time.time()
+    for question in questions:
+        engine.ask(question)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"first_answer_at": first_answer_at, "peak_rss_mb": round(peak_kib / 1024, 1)}))
+
+
+if __name__ == "__main__":
+    main()

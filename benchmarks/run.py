@@ -1,0 +1,184 @@
+"""Speed, memory and scale, side by side with the BM25-only and dense-only baselines.
+
+    .venv/bin/pip install -e ".[bench]"
+    .venv/bin/python -m benchmarks.run                      # 1k, 10k and 50k articles
+    .venv/bin/python -m benchmarks.run --sizes 1000 10000   # a quicker run
+
+Writes benchmarks/RESULTS.md (the table), benchmarks/results.json and benchmarks/results.png.
+Corpora and indexes go to benchmarks/out/ (not committed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from benchmarks.generate import ARTICLES_PER_ISSUE, generate
+from bot.engine import Engine
+from bot.retrieve import MODES, HybridRetriever
+from bot.settings import available_cores, load_settings
+from index.builder import IndexBuilder, bulletin_files
+from index.embed import Embedder
+from index.store import IndexStore
+
+HERE = Path(__file__).resolve().parent
+QUESTIONS = HERE.parent / "samples" / "eval" / "questions.jsonl"
+ROUNDS = 3  # each question asked this many times per mode for the latency percentiles
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    return {f"p{q}": round(float(np.percentile(samples, q)), 1) for q in (50, 95, 99)}
+
+
+def latencies(engine: Engine, snapshot, questions: list[str]) -> dict[str, dict[str, float]]:
+    """Warm latency (ms): retrieval alone in each mode, and the whole answer (hybrid)."""
+    out = {}
+    for mode in MODES:
+        retriever = HybridRetriever(snapshot, engine.embedder, mode)
+        retriever.warm_up()
+        retriever.search(questions[0])
+        samples = []
+        for _ in range(ROUNDS):
+            for question in questions:
+                started = time.perf_counter()
+                retriever.search(question, limit=10)
+                samples.append((time.perf_counter() - started) * 1000)
+        out[mode] = _percentiles(samples)
+    samples = []
+    for _ in range(ROUNDS):
+        for question in questions:
+            started = time.perf_counter()
+            engine.ask(question)
+            samples.append((time.perf_counter() - started) * 1000)
+    out["answer"] = _percentiles(samples)
+    return out
+
+
+def recall_at_10(snapshot, embedder: Embedder, questions: list[str]) -> float:
+    """Recall@10 of the index in use against exact search, over the questions and sampled passages."""
+    index = snapshot.faiss_index
+    if isinstance(index, faiss.IndexFlat):
+        return 1.0
+    vectors = index.reconstruct_n(0, index.ntotal)
+    exact = faiss.IndexFlatIP(index.d)
+    exact.add(vectors)
+    rng = np.random.default_rng(0)
+    queries = np.vstack([embedder.encode(questions), vectors[rng.choice(index.ntotal, 200, replace=False)]])
+    _, approx_ids = index.search(queries, 10)
+    _, exact_ids = exact.search(queries, 10)
+    return round(float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx_ids, exact_ids)])), 4)
+
+
+def probe(data_dir: Path) -> dict:
+    """Cold start and peak memory of a fresh serving process."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(HERE.parent))
+    started = time.time()
+    done = subprocess.run([sys.executable, "-m", "benchmarks.probe", str(data_dir), str(QUESTIONS)],
+                          env=env, capture_output=True, text=True, check=True, cwd=HERE.parent)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"cold_start_s": round(result["first_answer_at"] - started, 2), "peak_rss_mb": result["peak_rss_mb"]}
+
+
+def run_size(size: int, embedder: Embedder, questions: list[str], out: Path, add_issue: bool) -> dict:
+    generate(size, out / "corpus")  # prefix-stable: one folder grows with the sizes
+    files = bulletin_files(out / "corpus")[: -(-size // ARTICLES_PER_ISSUE)]
+    data = out / f"data-{size}"
+    shutil.rmtree(data, ignore_errors=True)
+    store = IndexStore(data, keep_versions=2)
+    builder = IndexBuilder(store, embedder, max_file_bytes=10**8)
+    started = time.perf_counter()
+    report = builder.build(files)
+    build_s = time.perf_counter() - started
+    row = {"articles": report.articles, "passages": report.passages, "build_s": round(build_s, 1),
+           "passages_per_s": round(report.passages / build_s, 1),
+           "index_mb": round(folder_mb(data / "versions" / report.version), 1)}
+    engine = Engine(load_settings(data_dir=data))
+    engine.embedder = embedder
+    engine.warm_up()
+    snapshot = engine.loaded.snapshot
+    row["faiss"] = type(snapshot.faiss_index).__name__
+    row["recall_at_10"] = recall_at_10(snapshot, embedder, questions)
+    row["latency_ms"] = latencies(engine, snapshot, questions)
+    del engine, snapshot
+    if add_issue:
+        extra = generate(12, out / "extra", seed=99, first_issue=9000)
+        started = time.perf_counter()
+        added = builder.add(extra)
+        row["add_issue_s"] = round(time.perf_counter() - started, 2)
+        row["add_issue_embedded"] = added.embedded
+    row.update(probe(data))
+    print(json.dumps({size: row}, ensure_ascii=False), flush=True)
+    return row
+
+
+def write_outputs(results: dict[int, dict]) -> None:
+    (HERE / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")
+    header = ("| articles | passages | FAISS | recall@10 | build s | passages/s | index MB | "
+              "answer (hybrid) p50/p95/p99 ms | search: hybrid | BM25 only | dense only | "
+              "peak RSS MB | cold start s | add 1 issue s |")
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for size, r in sorted(results.items()):
+        lat = lambda m: "/".join(str(r["latency_ms"][m][k]) for k in ("p50", "p95", "p99"))  # noqa: E731
+        add = f"{r['add_issue_s']} ({r['add_issue_embedded']} embedded)" if "add_issue_s" in r else "–"
+        lines.append(f"| {r['articles']:,} | {r['passages']:,} | {r['faiss']} | {r['recall_at_10']} | "
+                     f"{r['build_s']} | {r['passages_per_s']} | {r['index_mb']} | {lat('answer')} | {lat('hybrid')} | {lat('bm25')} | "
+                     f"{lat('dense')} | {r['peak_rss_mb']} | {r['cold_start_s']} | {add} |")
+    machine = f"{available_cores()} cores, Python {sys.version.split()[0]}, faiss {faiss.__version__}"
+    text = (f"# Benchmark results\n\nRegenerate: `.venv/bin/python -m benchmarks.run` ({machine}; model `use-m3`).\n"
+            f"Latency (ms, p50/p95/p99, warm, model loaded): the {len(QUESTIONS.read_text().splitlines())} evaluation "
+            f"questions × {ROUNDS}; *answer* is `engine.ask` (hybrid retrieval, sentence choice, citations), *search* is "
+            "retrieval alone per mode. Build: parse, chunk, embed, segment, write (model load excluded).\n"
+            "Peak RSS and cold start (process start → first answer) come from a fresh serving process.\n\n"
+            + "\n".join(lines) + "\n\n![latency and memory against corpus size](results.png)\n")
+    (HERE / "RESULTS.md").write_text(text, "utf-8")
+    plot(results)
+
+
+def plot(results: dict[int, dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(results)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for mode in ("answer", *MODES):
+        label = "answer (hybrid)" if mode == "answer" else f"search {mode}"
+        left.plot(sizes, [results[s]["latency_ms"][mode]["p95"] for s in sizes], marker="o", label=label)
+    left.set(xscale="log", xlabel="articles", ylabel="ms", title="question latency (p95, warm)")
+    left.legend()
+    right.plot(sizes, [results[s]["peak_rss_mb"] for s in sizes], marker="o", color="tab:red")
+    right.set(xscale="log", xlabel="articles", ylabel="MB", title="serving process peak RSS")
+    fig.tight_layout()
+    fig.savefig(HERE / "results.png", dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
+    embedder = Embedder("use-m3", threads=available_cores(), batch_size=32)
+    embedder.warm_up()
+    results = {}
+    for size in sorted(args.sizes):
+        results[size] = run_size(size, embedder, questions, args.out, add_issue=size == max(args.sizes))
+        write_outputs(results)
+
+
+if __name__ == "__main__":
+    main()
