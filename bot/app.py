@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.ext import (
@@ -110,15 +111,24 @@ def build_application(services: Services) -> Application:
     return application
 
 
+def webhook_options(settings) -> dict:
+    """Arguments for python-telegram-bot's webhook server: listen locally on the URL's path."""
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlparse(settings.webhook_url).path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
 def run(services: Services) -> None:
     """Serve until stopped: long polling, or a webhook when BULLETIN_WEBHOOK_URL is set."""
     settings = services.settings
     application = build_application(services)
     protect_token_in_logs(settings.telegram_token.get_secret_value())
     if settings.webhook_url:
-        application.run_webhook(
-            listen=settings.webhook_listen, port=settings.webhook_port, webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-            allowed_updates=Update.ALL_TYPES)
+        application.run_webhook(**webhook_options(settings))
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)

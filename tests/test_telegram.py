@@ -121,3 +121,49 @@ async def test_broken_new_version_keeps_serving_and_tells_admins(bot, fake_api, 
     fake_api.push(message("医保能在网上办吗", 209))
     assert "聊城医保" in (await replies(fake_api, 209))[0]["text"]
     assert bot.engine.loaded.version == before
+
+
+async def test_webhook_mode_accepts_updates_with_the_secret(data_dir, fake_api, embedder, monkeypatch):
+    """Webhook mode: the bot registers its URL and answers an update POSTed to it."""
+    import socket
+
+    import httpx
+
+    from bot.app import build_application, webhook_options
+    from bot.cli_serve import make_services
+    from bot.settings import load_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("BULLETIN_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("BULLETIN_TELEGRAM_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("BULLETIN_WEBHOOK_URL", "https://bot.example.org/telegram/hook")
+    monkeypatch.setenv("BULLETIN_WEBHOOK_PORT", str(port))
+    monkeypatch.setenv("BULLETIN_WEBHOOK_SECRET", "s3cret-path-token")
+    services = make_services(load_settings(embedding_threads=2))
+    services.engine.embedder = embedder
+    app = build_application(services)
+    options = webhook_options(services.settings)
+    await app.initialize()
+    await app.updater.start_webhook(**options)
+    await app.start()
+    try:
+        registered = fake_api.sent("setWebhook")
+        assert registered[0]["url"] == "https://bot.example.org/telegram/hook"
+        assert registered[0]["secret_token"] == "s3cret-path-token"
+        update = {"update_id": 1, **message("医保能在网上办吗", 701)}
+        async with httpx.AsyncClient() as client:
+            wrong = await client.post(f"http://127.0.0.1:{port}/telegram/hook", json=update,
+                                      headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            assert wrong.status_code == 403
+            right = await client.post(f"http://127.0.0.1:{port}/telegram/hook", json=update,
+                                      headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-path-token"})
+            assert right.status_code == 200
+        reply = (await replies(fake_api, 701))[0]
+        assert "聊城医保" in reply["text"]
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        services.log.close()
