@@ -8,7 +8,6 @@ question once. Usage: python -m benchmarks.probe DATA_DIR QUESTIONS_JSONL
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
@@ -24,8 +23,17 @@ def main() -> None:
     first_answer_at = time.time()
     for question in questions:
         engine.ask(question)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"first_answer_at": first_answer_at, "peak_rss_mb": round(peak_kib / 1024, 1)}))
+    print(json.dumps({"first_answer_at": first_answer_at, "peak_rss_mb": round(peak_rss_kib() / 1024, 1)}))
+
+
+def peak_rss_kib() -> int:
+    """This process's resident-memory high-water mark. Not getrusage's ru_maxrss: Linux carries that
+    over exec from the parent, so a child of a large benchmark process would report the parent's."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 if __name__ == "__main__":

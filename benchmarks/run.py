@@ -169,12 +169,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--merge", action="store_true", help="keep other sizes' rows from results.json")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
     embedder = Embedder("use-m3", threads=available_cores(), batch_size=32)
     embedder.warm_up()
-    results = {}
+    saved = HERE / "results.json"
+    results = {int(k): v for k, v in json.loads(saved.read_text("utf-8")).items()} if args.merge and saved.exists() else {}
     for size in sorted(args.sizes):
         results[size] = run_size(size, embedder, questions, args.out, add_issue=size == max(args.sizes))
         write_outputs(results)
