@@ -91,19 +91,28 @@ def probe(data_dir: Path) -> dict:
     return {"cold_start_s": round(result["first_answer_at"] - started, 2), "peak_rss_mb": result["peak_rss_mb"]}
 
 
-def run_size(size: int, embedder: Embedder, questions: list[str], out: Path, add_issue: bool) -> dict:
-    generate(size, out / "corpus")  # prefix-stable: one folder grows with the sizes
-    files = bulletin_files(out / "corpus")[: -(-size // ARTICLES_PER_ISSUE)]
+BUILD_FIELDS = ("articles", "passages", "build_s", "passages_per_s", "index_mb", "add_issue_s", "add_issue_embedded")
+
+
+def run_size(size: int, embedder: Embedder, questions: list[str], out: Path, add_issue: bool,
+             reuse: dict | None = None) -> dict:
+    """Build (or, with `reuse`, keep the saved build figures and index) and measure one size."""
     data = out / f"data-{size}"
-    shutil.rmtree(data, ignore_errors=True)
     store = IndexStore(data, keep_versions=2)
     builder = IndexBuilder(store, embedder, max_file_bytes=10**8)
-    started = time.perf_counter()
-    report = builder.build(files)
-    build_s = time.perf_counter() - started
-    row = {"articles": report.articles, "passages": report.passages, "build_s": round(build_s, 1),
-           "passages_per_s": round(report.passages / build_s, 1),
-           "index_mb": round(folder_mb(data / "versions" / report.version), 1)}
+    if reuse:
+        row = {k: reuse[k] for k in BUILD_FIELDS if k in reuse}
+        add_issue = False
+    else:
+        generate(size, out / "corpus")  # prefix-stable: one folder grows with the sizes
+        files = bulletin_files(out / "corpus")[: -(-size // ARTICLES_PER_ISSUE)]
+        shutil.rmtree(data, ignore_errors=True)
+        started = time.perf_counter()
+        report = builder.build(files)
+        build_s = time.perf_counter() - started
+        row = {"articles": report.articles, "passages": report.passages, "build_s": round(build_s, 1),
+               "passages_per_s": round(report.passages / build_s, 1),
+               "index_mb": round(folder_mb(data / "versions" / report.version), 1)}
     engine = Engine(load_settings(data_dir=data))
     engine.embedder = embedder
     engine.warm_up()
@@ -170,6 +179,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--merge", action="store_true", help="keep other sizes' rows from results.json")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --merge: keep saved build figures and indexes, measure the rest again")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
@@ -178,7 +189,8 @@ def main() -> None:
     saved = HERE / "results.json"
     results = {int(k): v for k, v in json.loads(saved.read_text("utf-8")).items()} if args.merge and saved.exists() else {}
     for size in sorted(args.sizes):
-        results[size] = run_size(size, embedder, questions, args.out, add_issue=size == max(args.sizes))
+        reuse = results.get(size) if args.reuse and (args.out / f"data-{size}" / "CURRENT").exists() else None
+        results[size] = run_size(size, embedder, questions, args.out, size == max(args.sizes), reuse)
         write_outputs(results)
 
 

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+
 from index.normalize import clean_question, has_content, normalize_text
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
 from index.chunk import split_sentences
@@ -23,6 +25,7 @@ RELATED_LIMIT = 3
 MIN_SENTENCE_SHARE = 0.3
 SENTENCE_DENSE_WEIGHT = 2.0
 PASSAGE_PRIOR = 0.1
+DENSE_SHORTLIST = 8
 # Confidence is a logistic score over retrieval evidence. Weights were set by hand on the
 # bundled evaluation questions: cosine similarity of the best passage, how much it stands
 # out from the 11th best, and (for Chinese questions) how much of the question the article covers.
@@ -112,8 +115,8 @@ def confidence(retrieval: Retrieval, lead: ArticleHit, retriever: HybridRetrieve
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def select_sentences(hit: ArticleHit, question: str, words: list[str], retriever: HybridRetriever,
-                     budget: int) -> list[str]:
+def select_sentences(hit: ArticleHit, question: str, question_vector: np.ndarray | None, words: list[str],
+                     retriever: HybridRetriever, budget: int) -> list[str]:
     """The article's sentences that best answer the question, in reading order, within budget chars.
 
     A sentence scores by the question words it covers, its own similarity to the question,
@@ -121,18 +124,21 @@ def select_sentences(hit: ArticleHit, question: str, words: list[str], retriever
     sentences = split_sentences(hit.article.body)
     if not sentences:
         return []
-    vectors = retriever.embedder.encode([question] + sentences)
-    similarity = vectors[1:] @ vectors[0]
     body = _body_passages(hit)
     best = body[0] if body else ""
     second = body[1] if len(body) > 1 else ""
     scores = []
     for index, sentence in enumerate(sentences):
         value = retriever.coverage(words, normalize_text(sentence)) if words else 0.0
-        value += SENTENCE_DENSE_WEIGHT * float(similarity[index])
         value += PASSAGE_PRIOR if sentence in best else PASSAGE_PRIOR / 3 if sentence in second else 0.0
         value += fact_bonus(question, sentence)
         scores.append(value - 0.001 * index)  # ties: the earlier sentence
+    # only the most promising sentences are embedded: that is most of an answer's time
+    if question_vector is not None:
+        shortlist = sorted(range(len(sentences)), key=scores.__getitem__, reverse=True)[:DENSE_SHORTLIST]
+        vectors = retriever.embedder.encode([sentences[i] for i in shortlist])
+        for index, similarity in zip(shortlist, vectors @ question_vector):
+            scores[index] += SENTENCE_DENSE_WEIGHT * float(similarity)
     top = max(scores)
     chosen: list[int] = []
     used = 0
@@ -158,7 +164,8 @@ def _part(hit: ArticleHit, retrieval: Retrieval | None, retriever: HybridRetriev
     return AnswerPart(
         article.issue_id, article.title, hit.issue_date, article.source, article.article_id,
         round(hit.score, 4), next(iter(_body_passages(hit)), hit.article.body[:200]),
-        select_sentences(hit, retrieval.normalized, retrieval.words, retriever, budget) if retrieval else [],
+        select_sentences(hit, retrieval.normalized, retrieval.vector, retrieval.words, retriever, budget)
+        if retrieval else [],
     )
 
 

@@ -58,6 +58,7 @@ class Retrieval:
     normalized: str
     words: list[str]  # content words of the question (no stopwords, no bigrams)
     hits: list[ArticleHit]
+    vector: np.ndarray | None = None  # the question's embedding
     top_dense: float = 0.0  # best passage cosine similarity
     dense_gap: float = 0.0  # best minus 11th best cosine: how much the best match stands out
 
@@ -93,11 +94,10 @@ class HybridRetriever:
         top = float(scores.max()) if len(scores) else 0.0
         return scores / top if top > 0 else scores
 
-    def _dense(self, question: str) -> np.ndarray:
+    def _dense(self, vector: np.ndarray | None) -> np.ndarray:
         scores = np.zeros(len(self.snapshot.passages), dtype=np.float32)
-        if self.mode == "bm25" or not len(scores):
+        if vector is None or not len(scores):
             return scores
-        vector = self.embedder.encode([question])
         k = min(len(scores), max(CANDIDATES, 1))
         sims, rows = self.snapshot.faiss_index.search(vector, k)
         valid = rows[0] >= 0
@@ -176,7 +176,9 @@ class HybridRetriever:
         terms, words = tokenize(normalized), content_words(normalized)
         if not normalized or not self.snapshot.passages:
             return Retrieval(question, normalized, words, [])
-        lexical, dense = self._lexical(terms), self._dense(normalized)
+        # the question's vector also serves to choose the answer's sentences; BM25-only needs none
+        vector = self.embedder.encode([normalized]) if self.mode != "bm25" else None
+        lexical, dense = self._lexical(terms), self._dense(vector)
         ranked_dense = np.sort(dense)[::-1]
         fused = self._fuse(lexical, dense)
         by_article: dict[str, ArticleHit] = {}
@@ -197,7 +199,7 @@ class HybridRetriever:
             entry.lexical = max(p.lexical for p in entry.passages)
         hits = sorted(by_article.values(), key=lambda h: (-h.score, -h.issue_date.toordinal()))
         return Retrieval(
-            question, normalized, words, self.prefer_newest(hits)[:limit],
+            question, normalized, words, self.prefer_newest(hits)[:limit], None if vector is None else vector[0],
             top_dense=float(ranked_dense[0]),
             dense_gap=float(ranked_dense[0] - ranked_dense[min(10, len(ranked_dense) - 1)]),
         )
