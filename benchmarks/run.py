@@ -76,9 +76,13 @@ def recall_at_10(snapshot, embedder: Embedder, questions: list[str]) -> float:
     exact.add(vectors)
     rng = np.random.default_rng(0)
     queries = np.vstack([embedder.encode(questions), vectors[rng.choice(index.ntotal, 200, replace=False)]])
-    _, approx_ids = index.search(queries, 10)
-    _, exact_ids = exact.search(queries, 10)
-    return round(float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx_ids, exact_ids)])), 4)
+    approx_scores, _ = index.search(queries, 10)
+    exact_scores, _ = exact.search(queries, 10)
+    # tie-aware: the generated corpus repeats sentences, so many passages have identical vectors and
+    # either of two equal neighbours is a correct answer; a hit is a result scoring at least the
+    # exact 10th best (within float rounding)
+    threshold = exact_scores[:, 9:10] - 1e-5
+    return round(float(np.mean(approx_scores >= threshold)), 4)
 
 
 def probe(data_dir: Path) -> dict:
@@ -122,7 +126,8 @@ def run_size(size: int, embedder: Embedder, questions: list[str], out: Path, add
     row["latency_ms"] = latencies(engine, snapshot, questions)
     del engine, snapshot
     if add_issue:
-        extra = generate(12, out / "extra", seed=99, first_issue=9000)
+        extra = generate(ARTICLES_PER_ISSUE, out / "extra", seed=99, first_issue=9000)
+        builder.warm_up()  # model and dictionary loading are not part of the add
         started = time.perf_counter()
         added = builder.add(extra)
         row["add_issue_s"] = round(time.perf_counter() - started, 2)

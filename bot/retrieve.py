@@ -81,6 +81,7 @@ class HybridRetriever:
         """Compute the article topic vectors and load the embedding model."""
         if self._topics is None:
             self._topics = self._article_vectors()
+            self.snapshot.lexical.prepare_search()
         self.embedder.warm_up()
 
     def issue_date(self, article: Article) -> date:

@@ -79,6 +79,11 @@ class IndexBuilder:
         self.max_file_bytes = max_file_bytes
         self.lock_timeout = lock_timeout
 
+    def warm_up(self) -> None:
+        """Load the embedding model and the word segmenter's dictionary."""
+        self.embedder.warm_up()
+        tokenize("预热")
+
     def _locked(self) -> FileLock:
         self.store.data_dir.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.store.data_dir / "index.lock"), timeout=self.lock_timeout)
@@ -111,10 +116,13 @@ class IndexBuilder:
 
         Kept passages keep their rows and new ones are appended, so adding an issue extends the
         FAISS and BM25 indexes in place; dropping passages rebuilds them from the kept vectors."""
-        wanted = [p for issue in sorted(issues.values(), key=lambda i: (i.issue_date, i.issue_id))
-                  for article in issue.articles for p in chunk_article(article)]
-        wanted_ids = {p.passage_id for p in wanted}
         old = base.passages if base else []
+        # issues carried over from the base keep their passages; only the others are chunked
+        carried = {i for i, issue in issues.items() if base is not None and base.issues.get(i) is issue}
+        wanted = [p for p in old if base.articles[p.article_id].issue_id in carried] + [
+            p for issue in sorted(issues.values(), key=lambda i: (i.issue_date, i.issue_id))
+            if issue.issue_id not in carried for article in issue.articles for p in chunk_article(article)]
+        wanted_ids = {p.passage_id for p in wanted}
         old_ids = {p.passage_id for p in old}
         kept_rows = [row for row, p in enumerate(old) if p.passage_id in wanted_ids]
         new = list({p.passage_id: p for p in wanted if p.passage_id not in old_ids}.values())
@@ -132,7 +140,7 @@ class IndexBuilder:
         passages = [old[row] for row in kept_rows] + new
         if base is not None and len(kept_rows) == len(old) and (
                 isinstance(base.faiss_index, faiss.IndexFlat) == wants_exact(len(passages))):
-            index = faiss.clone_index(base.faiss_index)  # append: no rebuild
+            index = base.faiss_index  # append in place: the base was loaded for this command only
             if len(fresh):
                 index.add(fresh)
             lexical = base.lexical.extended(tokens)

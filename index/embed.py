@@ -47,6 +47,8 @@ class Embedder:
                 f"cannot load embedding model {self.model_name!r}: {exc}. "
                 "Give 'use-m3', a local model folder, or a model already in the Hugging Face cache."
             ) from None
+        # some modules load weights and tokenizer on first use: make that part of loading
+        self._model.encode(["预热 warm-up"], show_progress_bar=False)
         logger.info("loaded embedding model %s in %.1fs", self.model_name, time.perf_counter() - started)
 
     @property

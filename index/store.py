@@ -170,7 +170,8 @@ class IndexStore:
     def _write_meta(path: Path, snapshot: Snapshot) -> None:
         db = sqlite3.connect(path)
         try:
-            db.executescript(SCHEMA)
+            # a fresh file in a staging folder: the rename and fsyncs in `write` make it durable
+            db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + SCHEMA)
             db.executemany(
                 "INSERT INTO issues VALUES (?,?,?,?,?,?)",
                 [

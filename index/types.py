@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 
 def stable_id(*parts: str) -> str:
@@ -28,7 +29,7 @@ class Article:
     source: str  # the closing attribution line, e.g. "(区医保局)" or "《经济日报》"
     article_date: date | None  # the dateline date ("11月16日"), when the body gives one
 
-    @property
+    @cached_property  # ids are asked for often on large indexes; hashing once is enough
     def article_id(self) -> str:
         return stable_id(self.issue_id, self.title, self.body)
 
@@ -58,6 +59,6 @@ class Passage:
     position: int
     text: str
 
-    @property
+    @cached_property
     def passage_id(self) -> str:
         return stable_id(self.article_id, str(self.position), self.text)
