@@ -157,3 +157,26 @@ def test_disk_full_gives_clear_error_and_keeps_current(capsys, built_index, smal
     assert store.current() == current and store.versions() == [current]
     assert not list((data / "versions").glob(".tmp-*"))  # no half-written version left behind
     store.load()  # and the current one still loads
+
+
+def test_large_index_switches_to_hnsw_and_appends_in_place(tmp_path, embedder, monkeypatch):
+    """Above the exact-search limit the index is HNSW; adding an issue extends it and it still answers."""
+    import faiss
+
+    from bot.engine import Engine
+    from bot.settings import load_settings
+    from index import store as store_module
+    from index.builder import IndexBuilder, bulletin_files
+
+    monkeypatch.setattr(store_module, "EXACT_LIMIT", 50)
+    store = IndexStore(tmp_path / "data")
+    IndexBuilder(store, embedder).build(bulletin_files(BULLETINS))
+    first = store.load()
+    assert isinstance(first.faiss_index, faiss.IndexHNSWFlat) and first.manifest["faiss"] == "IndexHNSWFlat"
+    report = IndexBuilder(store, embedder).add([NEW_ISSUE])
+    second = store.load()
+    assert isinstance(second.faiss_index, faiss.IndexHNSWFlat)
+    assert second.faiss_index.ntotal == first.faiss_index.ntotal + report.embedded
+    engine = Engine(load_settings(data_dir=tmp_path / "data"))
+    engine.embedder = embedder
+    assert "古楼广场" in engine.ask("元宵节灯会在哪里办").text
