@@ -155,13 +155,15 @@ def write_outputs(results: dict[int, dict]) -> None:
               "answer (hybrid) p50/p95/p99 ms | search: hybrid | BM25 only | dense only | "
               "peak RSS MB | cold start s | add 1 issue s |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
-    for size, r in sorted(results.items()):
-        lat = lambda m: "/".join(str(r["latency_ms"][m][k]) for k in ("p50", "p95", "p99"))  # noqa: E731
+    def lat(r: dict, mode: str) -> str:
+        return "/".join(str(r["latency_ms"][mode][k]) for k in ("p50", "p95", "p99"))
+
+    for _, r in sorted(results.items()):
         add = f"{r['add_issue_s']} ({r['add_issue_embedded']} embedded)" if "add_issue_s" in r else "–"
         lines.append(f"| {r['articles']:,} | {r['passages']:,} ({r.get('mean_passage_chars', '?')}) | {r['faiss']} | "
                      f"{r['recall_at_10']} | {r['build_s']} | {r['passages_per_s']} | "
-                     f"{r.get('embed_200_chars_per_s', '?')} | {r['index_mb']} | {lat('answer')} | {lat('hybrid')} | {lat('bm25')} | "
-                     f"{lat('dense')} | {r['peak_rss_mb']} | {r['cold_start_s']} | {add} |")
+                     f"{r.get('embed_200_chars_per_s', '?')} | {r['index_mb']} | {lat(r, 'answer')} | {lat(r, 'hybrid')} | {lat(r, 'bm25')} | "
+                     f"{lat(r, 'dense')} | {r['peak_rss_mb']} | {r['cold_start_s']} | {add} |")
     machine = f"{available_cores()} cores, Python {sys.version.split()[0]}, faiss {faiss.__version__}"
     text = (f"# Benchmark results\n\nRegenerate: `.venv/bin/python -m benchmarks.run` ({machine}; model `use-m3`).\n"
             f"Latency (ms, p50/p95/p99, warm, model loaded): the {len(QUESTIONS.read_text().splitlines())} evaluation "

@@ -54,7 +54,7 @@ class LexicalIndex:
     def prepare_search(self) -> None:
         """Build the by-term copy and drop the by-row one: a serving process only scores,
         and one copy of a large matrix is enough. The index can no longer be extended."""
-        self.columns
+        self._columns = self.columns
         self.rows = None
 
     def extended(self, token_lists: list[list[str]]) -> "LexicalIndex":

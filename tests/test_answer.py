@@ -6,7 +6,6 @@ import json
 from datetime import date
 
 from bot.answer import question_parts
-from bot.cli import main
 from index.normalize import normalize_text
 
 from conftest import QUESTIONS
