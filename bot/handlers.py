@@ -20,6 +20,7 @@ from bot.qlog import QuestionLog
 from bot.reply import split_message
 from bot.settings import Settings
 from bot.templates import TemplateError
+from index.chunk import split_sentences
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)
@@ -125,16 +126,32 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(message, services(context).engine.templates.render("non_text"))
 
 
+def article_pages(body: str, limit: int = ARTICLE_PAGE_CHARS) -> list[str]:
+    """Split an article into pages at paragraph or sentence ends, each at most `limit` characters."""
+    pages, current = [], ""
+    for paragraph in body.split("\n\n"):
+        pieces = [paragraph] if len(paragraph) <= limit else [
+            sentence[start:start + limit]  # a sentence longer than a page goes on over pages
+            for sentence in split_sentences(paragraph) for start in range(0, len(sentence), limit)]
+        for i, piece in enumerate(pieces):
+            glue = "\n\n" if current and i == 0 else ""
+            if current and len(current) + len(glue) + len(piece) > limit:
+                pages.append(current)
+                current, glue = "", ""
+            current += glue + piece
+    return pages + [current] if current or not pages else pages
+
+
 def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of a full article as HTML, with previous/next buttons when it is long."""
     article = engine.article(article_id)
     if article is None:
         return "这篇文章已不在当前简报索引中。", None
     issue = engine.loaded.snapshot.issues[article.issue_id]
-    body = article.body
-    pages = max(1, -(-len(body) // ARTICLE_PAGE_CHARS))
+    chunks = article_pages(article.body)
+    pages = len(chunks)
     page = min(max(page, 0), pages - 1)
-    chunk = body[page * ARTICLE_PAGE_CHARS:(page + 1) * ARTICLE_PAGE_CHARS]
+    chunk = chunks[page]
     head = f"<b>{html.escape(article.title)}</b>\n{issue.issue_date.isoformat()} {html.escape(article.source)}"
     text = f"{head}\n\n{html.escape(chunk)}" + (f"\n\n（{page + 1}/{pages}）" if pages > 1 else "")
     buttons = []
