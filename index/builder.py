@@ -69,6 +69,12 @@ def _reconstruct(index: faiss.Index, rows: list[int]) -> np.ndarray:
     return out
 
 
+def _nothing_readable(report: BuildReport) -> BulletinError:
+    """The error for a command none of whose files could be read, with each file's reason."""
+    return BulletinError("no bulletin could be read: " + "; ".join(
+        f"{name}: {reason}" for name, reason in report.failed_files.items()))
+
+
 class IndexBuilder:
     """Parses, embeds and stores issues; holds the data-directory lock while it works."""
 
@@ -134,9 +140,9 @@ class IndexBuilder:
                 (len(base.issues), len(base.articles), len(base.passages)) if base else (0, 0, 0))
             return report
         articles = {a.article_id: a for i in issues.values() for a in i.articles}
-        fresh = self.embedder.encode([_embedding_text(articles[p.article_id].title, p) for p in new],
-                                     progress=len(new) > 256)
-        tokens = [tokenize(_embedding_text(articles[p.article_id].title, p)) for p in new]
+        texts = [_embedding_text(articles[p.article_id].title, p) for p in new]
+        fresh = self.embedder.encode(texts, progress=len(new) > 256)
+        tokens = [tokenize(text) for text in texts]
         passages = [old[row] for row in kept_rows] + new
         if base is not None and len(kept_rows) == len(old) and (
                 isinstance(base.faiss_index, faiss.IndexFlat) == wants_exact(len(passages))):
@@ -170,9 +176,8 @@ class IndexBuilder:
         def work(report: BuildReport) -> None:
             issues = self._parse(paths, issue_date, report, [])
             if not issues:
-                raise BulletinError("no bulletin could be read: " + "; ".join(
-                    f"{n}: {r}" for n, r in report.failed_files.items()) if report.failed_files
-                    else "no .txt bulletin files given")
+                raise _nothing_readable(report) if report.failed_files else BulletinError(
+                    "no .txt bulletin files given")
             try:
                 base = self._base()
             except BulletinError as exc:  # a model change or a broken current version: build afresh
@@ -194,8 +199,7 @@ class IndexBuilder:
                     report.added_issues.append(issue.issue_id)
                     known[issue.issue_id] = issue
             if not report.added_issues and not report.unchanged_issues and report.failed_files:
-                raise BulletinError("no bulletin could be read: " + "; ".join(
-                    f"{n}: {r}" for n, r in report.failed_files.items()))
+                raise _nothing_readable(report)
             self._commit(base, known, report)
         return self._run("add", work)
 

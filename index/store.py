@@ -274,11 +274,11 @@ class IndexStore:
             try:
                 if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                     raise sqlite3.DatabaseError("quick_check failed")
-                issues = {
-                    row[0]: Issue(row[0], row[1], row[4], date.fromisoformat(row[2]), row[3], [],
-                                  json.loads(row[5])["empty"], json.loads(row[5])["fragments"])
-                    for row in db.execute("SELECT * FROM issues")
-                }
+                issues = {}
+                for row in db.execute("SELECT * FROM issues"):
+                    notes = json.loads(row[5])
+                    issues[row[0]] = Issue(row[0], row[1], row[4], date.fromisoformat(row[2]), row[3], [],
+                                           notes["empty"], notes["fragments"], notes["truncated"])
                 articles = {}
                 for row in db.execute("SELECT * FROM articles ORDER BY issue_id, position"):
                     article = Article(row[1], row[2], row[3], row[4], row[5],
