@@ -10,9 +10,10 @@ from datetime import date
 
 import numpy as np
 
-from index.normalize import clean_question, has_content, normalize_text
+from bot.facts import asked_kinds, states_kind, unstated
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
 from index.chunk import split_sentences
+from index.normalize import clean_question, has_content, normalize_text
 
 logger = logging.getLogger(__name__)
 
@@ -30,43 +31,7 @@ DENSE_SHORTLIST = 8
 # bundled evaluation questions: cosine similarity of the best passage, how much it stands
 # out from the 11th best, and (for Chinese questions) how much of the question the article covers.
 CONFIDENCE_WEIGHTS = {"dense": 10.0, "gap": 3.5, "coverage": 3.0, "chinese": -2.3, "bias": -1.65}
-
-
-# Answer-type check: a question asking for a price or whether something is free is answered
-# only by an article that states one; otherwise the bulletin talks about the topic, not the ask.
-ASKS = (
-    (re.compile(r"多少钱|几块钱|收费|费用|价格|价钱|票价|how much|cost|price|fee"),
-     re.compile(r"\d\s*(元|块)|免费|不收取?(任何)?费用|free")),
-    (re.compile(r"免费|free"), re.compile(r"免费|不收取?(任何)?费用|free")),
-)
-
-
-# What kind of fact a question asks for, and what a sentence stating that fact looks like.
-# A sentence of the asked kind gets a bonus when the answer's sentences are chosen.
-FACT_KINDS = (
-    (re.compile(r"电话|热线|号码|打哪|打什么|打那个|打哪个|联系|咨询|投诉|举报|反映|告|phone|call"),
-     re.compile(r"\d{4}-\d{7}|\b1\d{4}\b|\b12\d{3}\b|\b11\d\b")),
-    (re.compile(r"多久|多长时间|几天|多少天|回音|答复|期限|how long"),
-     re.compile(r"\d+\s*个?(工作日|天|小时|分钟|周|个月|年)")),
-    (re.compile(r"几点|什么时候|啥时候|时间|开门|关门|上班|截止|最晚|到啥时|到什么时|when|hours|open"),
-     re.compile(r"\d{1,2}[:：]\d{2}|\d+月\d+日|周[一二三四五六日]|星期")),
-    (re.compile(r"在哪|哪里|哪儿|地址|地点|去哪|where"),
-     re.compile(r"路|街道|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站")),
-    (re.compile(r"带什么|带啥|带哪些|材料|证件|手续|bring|documents"),
-     re.compile(r"身份证|户口簿|证件|证明|照片|材料|社保卡")),
-    (re.compile(r"多少钱|收费|费用|价格|缴费标准|how much|cost|price|fee"), re.compile(r"\d\s*(元|块)|免费")),
-)
-FACT_BONUS = 0.5
-
-
-def fact_bonus(question: str, sentence: str) -> float:
-    """FACT_BONUS when the sentence states the kind of fact the question asks for."""
-    return FACT_BONUS if any(ask.search(question) and fact.search(sentence) for ask, fact in FACT_KINDS) else 0.0
-
-
-def states_what_is_asked(question: str, article_text: str) -> bool:
-    """False when the question asks for a price (or 'free?') and the article gives none."""
-    return all(answer.search(article_text) for ask, answer in ASKS if ask.search(question))
+FACT_BONUS = 0.5  # a sentence stating the kind of fact asked for (a number, a time…) is preferred
 
 
 @dataclass(frozen=True)
@@ -127,11 +92,13 @@ def select_sentences(hit: ArticleHit, question: str, question_vector: np.ndarray
     body = _body_passages(hit)
     best = body[0] if body else ""
     second = body[1] if len(body) > 1 else ""
+    kinds = asked_kinds(question)
     scores = []
     for index, sentence in enumerate(sentences):
-        value = retriever.coverage(words, normalize_text(sentence)) if words else 0.0
+        normalized = normalize_text(sentence)
+        value = retriever.coverage(words, normalized) if words else 0.0
         value += PASSAGE_PRIOR if sentence in best else PASSAGE_PRIOR / 3 if sentence in second else 0.0
-        value += fact_bonus(question, sentence)
+        value += FACT_BONUS if any(states_kind(kind, normalized) for kind in kinds) else 0.0
         scores.append(value - 0.001 * index)  # ties: the earlier sentence
     # only the most promising sentences are embedded: that is most of an answer's time
     if question_vector is not None:
@@ -169,6 +136,25 @@ def _part(hit: ArticleHit, retrieval: Retrieval | None, retriever: HybridRetriev
     )
 
 
+def _states(question: str, part: AnswerPart) -> bool:
+    return not unstated(question, [normalize_text(s) for s in part.sentences])
+
+
+def _quote_first_stating(question: str, hits: list[ArticleHit], retrieval: Retrieval, retriever: HybridRetriever,
+                         budget: int, quoted: list[AnswerPart]) -> None:
+    """Quote the first of these articles that states what the question asks, unless a quote already does."""
+    done = {part.article_id: part for part in quoted}
+    for hit in hits:
+        if hit.article.article_id in done:
+            if _states(question, done[hit.article.article_id]):
+                return
+            continue
+        part = _part(hit, retrieval, retriever, budget)
+        if _states(question, part):
+            quoted.append(part)
+            return
+
+
 def question_parts(question: str) -> list[str]:
     """Split a multi-part question; one part when it has only one."""
     parts = [p.strip() for p in PART_SPLIT.split(question) if has_content(p)]
@@ -189,23 +175,28 @@ def answer_question(retriever: HybridRetriever, question: str, *, min_confidence
     related = [_part(h, None, retriever, 0) for h in main.hits[:RELATED_LIMIT]]
     if conf < min_confidence:
         return Answer(question, False, "low_confidence", round(conf, 3), related=related, ranked_ids=ranked)
-    if not states_what_is_asked(cleaned, retriever.article_text(main.hits[0].article.article_id)):
-        return Answer(question, False, "not_stated", round(conf, 3), related=related, ranked_ids=ranked)
 
-    leads = [(main.hits[0], main)]
     parts = question_parts(cleaned)
+    budget = max_chars if len(parts) == 1 else 2 * max_chars // (len(parts) + 1)  # up to 1.5x for many parts
+    # the lead article is quoted only if its quote states what is asked (a price for "多少钱"…);
+    # falling back to the next article answered about the wrong thing (a place for another vaccine)
+    quoted: list[AnswerPart] = []
+    _quote_first_stating(parts[0], main.hits[:1], main, retriever, budget, quoted)
     if len(parts) > 1:
-        # each part's best article also quoted, if the whole question found it relevant too
-        candidates = {h.article.article_id for h in main.hits[:PART_CANDIDATES]}
+        # each part is also searched; its best article is quoted if the whole question found it relevant too
+        candidates = main.hits[:PART_CANDIDATES]
+        ids = {h.article.article_id for h in candidates}
         for part in parts:
             sub = retriever.search(part)
-            lead = sub.hits[0] if sub.hits else None
-            if (lead and lead.article.article_id in candidates
-                    and confidence(sub, lead, retriever) >= min_confidence
-                    and all(lead.article.article_id != h.article.article_id for h, _ in leads)):
-                leads.append((lead, sub))
-    budget = 2 * max_chars // (len(leads) + 1)  # a many-part answer may run longer, up to 1.5x
-    quoted = [_part(hit, r, retriever, budget) for hit, r in leads]
+            if not sub.hits or confidence(sub, sub.hits[0], retriever) < min_confidence:
+                continue
+            lead = sub.hits[0]
+            order = [lead] if lead.article.article_id in ids else []
+            if asked_kinds(part):  # "…以后该打哪个电话" may be answered by a candidate its own words miss
+                order += [h for h in candidates if h.article.article_id != lead.article.article_id]
+            _quote_first_stating(part, order, sub, retriever, budget, quoted)
+    if not quoted:  # no part of the question is answered by what the bulletins state
+        return Answer(question, False, "not_stated", round(conf, 3), related=related, ranked_ids=ranked)
     newest = max(p.issue_date for p in quoted)
     return Answer(question, True, "answered", round(conf, 3), quoted, related[1:],
                   age_days=(today - newest).days, ranked_ids=ranked)

@@ -90,3 +90,16 @@ def test_empty_and_symbol_only_questions_ask_for_a_question(engine):
 def test_normalization():
     assert normalize_text("  體育場館　ＡＢＣ１２３？ ") == "体育场馆 abc123?"
     assert normalize_text("医\u200b保") == "医保"
+
+
+def test_an_answer_must_state_what_was_asked(engine):
+    # the article on testing sites says mixed sampling is free, not what a single-tube test costs
+    single = engine.ask("单人单管的核酸多少钱一次")
+    assert not single.answered and single.reason == "not_stated"
+    assert "抱歉" in engine.render(single)
+    gas = engine.ask("燃气公司上门检查要收钱吗")
+    assert gas.answered and "不收取任何费用" in gas.text
+    # only COVID-19 vaccination sites are in the bulletins
+    assert not engine.ask("狂犬疫苗在哪打").answered
+    roadwork = engine.ask("柳园南路修到什么时候")
+    assert roadwork.answered and "2023年1月20日" in roadwork.text

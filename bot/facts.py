@@ -1,0 +1,97 @@
+"""What kind of fact a question asks for (a phone number, a time, a place, a price…) and whether a text states one.
+
+An answer to "多少钱" that quotes no price, or to "打哪个电话" that quotes no number, talks about the
+topic without answering the ask: the bot then says the bulletins do not cover it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.normalize import content_words, is_chinese
+
+# Text is matched after normalize_text: half-width, simplified, lower case (so ℃ reads "°c").
+NUMBER_END = r"(?!\d)"
+
+
+@dataclass(frozen=True)
+class FactKind:
+    """A kind of fact: how a question asks for it and how a sentence states it."""
+
+    name: str
+    asks: re.Pattern[str]
+    states: re.Pattern[str]
+    # "clause": the fact must sit in a clause naming the question's topic; "quote": anywhere in a quote
+    # that names it (a hotline usually closes the article it belongs to).
+    scope: str = "clause"
+
+
+PHONE = r"(?<!\d)(\d{3,4}-\d{7,8}|1[3-9]\d{9}|12\d{3}|1[12]\d)" + NUMBER_END
+PRICE = r"\d\s*(元|块)|免费|不收取?(任何)?费用|不收费|free"
+PLACE = r"路|街道?|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站|卫生院|村|镇|公众号|小程序|app|网站|网上|线上"
+
+FACT_KINDS = (
+    FactKind("phone", re.compile(r"电话|热线|号码|打哪|打什么|打那个|打哪个|phone|call|number"),
+             re.compile(PHONE), "quote"),
+    FactKind("contact", re.compile(r"投诉|举报|反映|去哪告|找谁|complain|report"),
+             re.compile(PHONE + r"|热线|公众号|小程序|app|网站|窗口|现场|大队"), "quote"),
+    FactKind("duration", re.compile(r"多久|多长时间|几天|多少天|几个月|回音|期限|间隔|how long"),
+             re.compile(r"\d+\s*个?(工作日|天|小时|分钟|周|个月|年)|当天|次日|第二天|立即")),
+    FactKind("time", re.compile(r"几点|什么时候|啥时候|(?<!多长)时间|开门|关门|上班|截止|最晚|到啥时|到什么时|哪天|when|hours|open"),
+             re.compile(r"\d{1,2}:\d{2}|\d+月\d+日|\d+日|\d{4}年|周[一二三四五六日]|星期|除夕|初[一二三四五六七八九十]|即日")),
+    FactKind("place", re.compile(r"在哪|哪里|哪儿|地址|地点|去哪(?!举报|投诉|反映|告)|哪个医院|where"),
+             re.compile(PLACE)),
+    FactKind("documents", re.compile(r"带什么|带啥|带哪些|材料|证件|手续|bring|documents"),
+             re.compile(r"身份证|户口簿|证件|证明|照片|材料|社保卡|凭证|证")),
+    FactKind("price", re.compile(r"多少钱|几块钱|收费|费用|价格|价钱|票价|how much|cost|price|fee"), re.compile(PRICE)),
+    FactKind("free", re.compile(r"免费|要钱|收钱|花钱|free"), re.compile(PRICE)),
+    FactKind("temperature", re.compile(r"多少度|几度|温度"), re.compile(r"\d+\s*(°c|度)")),
+)
+
+
+# A fact counts only in a clause that names the question's topic: "免费检测" does not say what
+# 单人单管 costs, nor does a date in a medical-insurance story say when the winter holiday starts.
+CLAUSE_END = re.compile(r"(?<=[。！？!?；;])")
+# A clause that refers back ("施工期间该路段…") takes its topic from the clause before it.
+ANAPHORA = re.compile(r"该(?!如何)|此|上述|以上|期间|届时|其中")
+# Words too common to show that a clause is about the question's topic.
+GENERIC = frozenset("今年 明年 去年 现在 最近 时候 平时 一般 去 看 打 做 办 用 带 找 问 弄 整 上 下".split())
+
+
+def asked_kinds(question: str) -> list[FactKind]:
+    """The kinds of fact a (normalised) question asks for; empty for yes/no and open questions."""
+    return [kind for kind in FACT_KINDS if kind.asks.search(question)]
+
+
+def states_kind(kind: FactKind, text: str) -> bool:
+    """True when the (normalised) text states a fact of this kind."""
+    return bool(kind.states.search(text))
+
+
+def topic_words(question: str, kinds: list[FactKind]) -> list[str]:
+    """The question's Chinese content words, without the words that only say what kind of fact is asked."""
+    return [w for w in content_words(question)
+            if is_chinese(w) and w not in GENERIC and not any(k.asks.search(w) for k in kinds)]
+
+
+def names_topic(clause: str, topic: list[str]) -> bool:
+    """True when the clause contains a topic word, or a two-character piece of a longer one (燃气公司 → 燃气)."""
+    return any(w in clause or (len(w) > 2 and any(w[i : i + 2] in clause for i in range(len(w) - 1))) for w in topic)
+
+
+def unstated(question: str, sentences: list[str]) -> list[str]:
+    """Names of the kinds the (normalised) question asks for that no clause of the (normalised) sentences
+    states about the question's topic. A question in a language other than Chinese is checked for the
+    kind of fact only: its words cannot be looked for in Chinese text."""
+    kinds = asked_kinds(question)
+    if not kinds:
+        return []
+    topic = topic_words(question, kinds)
+    clauses = [c for s in sentences for c in CLAUSE_END.split(s) if c]
+    if not topic:
+        return [kind.name for kind in kinds if not any(states_kind(kind, c) for c in clauses)]
+    about = [names_topic(c, topic) or (i > 0 and ANAPHORA.search(c) is not None and names_topic(clauses[i - 1], topic))
+             for i, c in enumerate(clauses)]
+    return [kind.name for kind in kinds if not any(
+        states_kind(kind, c) and (about[i] or (kind.scope == "quote" and any(about)))
+        for i, c in enumerate(clauses))]

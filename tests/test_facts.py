@@ -1,0 +1,56 @@
+"""What a question asks for, and whether quoted bulletin text states it (plain functions, real sentences)."""
+
+from __future__ import annotations
+
+from bot.facts import asked_kinds, unstated
+from index.normalize import normalize_text
+
+# sentences as they stand in the bundled issues
+MIXED_SAMPLING = "便民采样点继续实行10人1管混合采样，免费检测；如需单人单管检测，可到区人民医院等医疗机构核酸检测门诊进行。"
+GAS_CHECK = "检查人员统一穿工装、佩戴工作证，不收取任何费用。"
+ROADWORK = ["我区将对柳园南路（东昌路至建设路段）实施雨污分流改造。",
+            "施工时间为12月6日至2023年1月20日，施工期间该路段由北向南方向封闭。"]
+VACCINE_SITES = ["为方便子女春节期间陪同老人接种疫苗，区卫健局安排，1月份每周六、周日各接种点正常接种；",
+                 "春节假期区疾控中心接种门诊和各街道社区卫生服务中心接种点照常开放。"]
+PRICE_HOTLINE = ["近期，退烧药、抗原检测试剂等药品和防疫物资需求增加。",
+                 "发现问题的，可拨打12315投诉举报，或拨打区市场监管局电话0635-8379315。"]
+
+
+def missing(question: str, sentences: list[str]) -> list[str]:
+    return unstated(normalize_text(question), [normalize_text(s) for s in sentences])
+
+
+def test_kinds_of_fact_asked():
+    assert [k.name for k in asked_kinds("游泳馆办张年卡多少钱")] == ["price"]
+    assert [k.name for k in asked_kinds("暖器不热打那个电话")] == ["phone"]
+    assert [k.name for k in asked_kinds("多长时间给答复")] == ["duration"]  # not also a clock time
+    assert [k.name for k in asked_kinds("退烧药涨价去哪举报")] == ["contact"]  # not a place to go
+    assert asked_kinds("阳了还用隔离吗") == []  # yes/no: nothing to check
+
+
+def test_a_price_about_something_else_does_not_answer():
+    assert missing("单人单管的核酸多少钱一次", [MIXED_SAMPLING]) == ["price"]
+    assert missing("便民采样点做核酸还要钱吗", [MIXED_SAMPLING]) == []
+    assert missing("燃气公司上门检查要收钱吗", [GAS_CHECK]) == []
+    assert missing("燃气报警器多少钱一个", [GAS_CHECK]) == ["price"]
+
+
+def test_a_clause_that_refers_back_takes_the_topic_before_it():
+    assert missing("柳园南路修到什么时候", ROADWORK) == []
+    assert missing("柳园南路修到什么时候", ROADWORK[1:]) == ["time"]
+
+
+def test_a_place_for_another_vaccine_does_not_answer():
+    assert missing("狂犬疫苗在哪打", VACCINE_SITES) == ["place"]
+    assert missing("孩子们今年啥时候放寒假", VACCINE_SITES) == ["time"]
+
+
+def test_a_hotline_may_close_the_article_it_belongs_to():
+    assert missing("退烧药涨价上哪投诉", PRICE_HOTLINE) == []
+    assert missing("退烧药涨价打什么电话", PRICE_HOTLINE) == []
+    assert missing("公交车月票多少钱", PRICE_HOTLINE) == ["price"]
+
+
+def test_english_questions_are_checked_for_the_kind_only():
+    assert missing("What time does the library open?", ["开放时间为周二至周日9:00—17:00。"]) == []
+    assert missing("How much does a bus ticket cost?", ["开放时间为周二至周日9:00—17:00。"]) == ["price"]
