@@ -26,9 +26,12 @@ class FactKind:
     scope: str = "clause"
 
 
-PHONE = r"(?<!\d)(\d{3,4}-\d{7,8}|1[3-9]\d{9}|12\d{3}|1[12]\d)" + NUMBER_END
-PRICE = r"\d\s*(元|块)|免费|不收取?(任何)?费用|不收费|free"
-PLACE = r"路|街道?|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站|卫生院|村|镇|公众号|小程序|app|网站|网上|线上"
+# Chinese numerals count as numbers: bulletins write "三个工作日内", "五元".
+NUMERAL = r"(\d+|[一二两三四五六七八九十百千半]+)"
+PHONE = r"(?<!\d)(\d{3,4}-\d{7,8}|1[3-9]\d{9}|\d{7,8}|12\d{3}|1[12]\d)" + NUMBER_END
+PRICE = NUMERAL + r"\s*(万?元|块)|免费|不收取?(任何)?费用|不收费|free"
+PLACE = (r"路|街道?|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站|卫生院|村|镇|馆|站|室|厅|店|交叉口|[东西南北]侧|附近|"
+         r"门口|公众号|小程序|app|网站|网上|线上")
 
 FACT_KINDS = (
     FactKind("phone", re.compile(r"电话|热线|号码|打哪|打什么|打那个|打哪个|phone|call|number"),
@@ -36,9 +39,10 @@ FACT_KINDS = (
     FactKind("contact", re.compile(r"投诉|举报|反映|去哪告|找谁|complain|report"),
              re.compile(PHONE + r"|热线|公众号|小程序|app|网站|窗口|现场|大队"), "quote"),
     FactKind("duration", re.compile(r"多久|多长时间|几天|多少天|几个月|回音|期限|间隔|how long"),
-             re.compile(r"\d+\s*个?(工作日|天|小时|分钟|周|个月|年)|当天|次日|第二天|立即")),
+             re.compile(NUMERAL + r"\s*个?(工作日|天|日|小时|分钟|周|星期|月|年)|当天|次日|第二天|立即|随时")),
     FactKind("time", re.compile(r"几点|什么时候|啥时候|(?<!多长)时间|开门|关门|上班|截止|最晚|到啥时|到什么时|哪天|when|hours|open"),
-             re.compile(r"\d{1,2}:\d{2}|\d+月\d+日|\d+日|\d{4}年|周[一二三四五六日]|星期|除夕|初[一二三四五六七八九十]|即日")),
+             re.compile(r"\d{1,2}:\d{2}|\d+月|\d+日|\d{4}年|周[一二三四五六日]|星期|除夕|初[一二三四五六七八九十]|即日|"
+                        r"\d+\s*[点时]|上午|下午|全天|24小时")),
     FactKind("place", re.compile(r"在哪|哪里|哪儿|地址|地点|去哪(?!举报|投诉|反映|告)|哪个医院|where"),
              re.compile(PLACE)),
     FactKind("documents", re.compile(r"带什么|带啥|带哪些|材料|证件|手续|bring|documents"),

@@ -54,3 +54,10 @@ def test_a_hotline_may_close_the_article_it_belongs_to():
 def test_english_questions_are_checked_for_the_kind_only():
     assert missing("What time does the library open?", ["开放时间为周二至周日9:00—17:00。"]) == []
     assert missing("How much does a bus ticket cost?", ["开放时间为周二至周日9:00—17:00。"]) == ["price"]
+
+
+def test_numbers_may_be_written_in_chinese():
+    reply = ["12345热线受理后，承办单位原则上在五个工作日内答复群众。"]
+    assert missing("打了12345多久能有回音", reply) == []
+    assert missing("打了12345多久能有回音", ["12345热线受理群众的咨询、求助、投诉和建议。"]) == ["duration"]
+    assert missing("区图书馆电话多少", ["区图书馆咨询电话：8263578。"]) == []
