@@ -8,7 +8,7 @@ from datetime import date
 
 import numpy as np
 
-from index.normalize import clean_question, content_words, normalize_text, tokenize
+from index.normalize import clean_question, content_words, normalize_text, query_terms
 from index.embed import Embedder
 from index.store import Snapshot
 from index.types import Article, Passage
@@ -174,7 +174,7 @@ class HybridRetriever:
         """Rank articles for a question (any language, any script)."""
         self.warm_up()
         normalized = clean_question(question)
-        terms, words = tokenize(normalized), content_words(normalized)
+        terms, words = query_terms(normalized), content_words(normalized)
         if not normalized or not self.snapshot.passages:
             return Retrieval(question, normalized, words, [])
         # the question's vector also serves to choose the answer's sentences; BM25-only needs none

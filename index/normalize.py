@@ -68,14 +68,27 @@ def content_words(text: str) -> list[str]:
     return [w for w in _jieba().lcut(normalize_text(text)) if WORD.search(w) and w not in STOPWORDS]
 
 
+def _search_words(text: str) -> list[str]:
+    return [w for w in _jieba().lcut_for_search(text) if WORD.search(w) and w not in STOPWORDS]
+
+
+def _pairs(text: str) -> list[str]:
+    return [text[i : i + 2] for i in range(len(text) - 1) if CJK_PAIR.fullmatch(text[i : i + 2])]
+
+
 def tokenize(text: str) -> list[str]:
     """Search-mode words of normalised text without stopwords, plus Chinese character bigrams.
 
     The bigrams let a typo or an unusual segmentation still match part of a word (被案 / 备案)."""
     text = normalize_text(text)
-    words = [w for w in _jieba().lcut_for_search(text) if WORD.search(w) and w not in STOPWORDS]
-    bigrams = [text[i : i + 2] for i in range(len(text) - 1) if CJK_PAIR.fullmatch(text[i : i + 2])]
-    return words + bigrams
+    return _search_words(text) + _pairs(text)
+
+
+def query_terms(text: str) -> list[str]:
+    """A question's search terms: its tokens, less the character pairs that straddle a function word
+    (要注, 能在): those match any passage with the same filler and can outscore the question's topic."""
+    text = normalize_text(text)
+    return _search_words(text) + [p for p in _pairs(text) if p[0] not in STOPWORDS and p[1] not in STOPWORDS]
 
 
 def is_chinese(text: str) -> bool:

@@ -23,3 +23,18 @@ def test_extend_and_select_keep_rows_aligned(tmp_path):
     picked.save(tmp_path)
     loaded = LexicalIndex.load(tmp_path)
     assert np.allclose(loaded.scores(["a", "d"]), picked.scores(["a", "d"]))
+
+
+def test_question_pairs_straddling_a_function_word_do_not_search():
+    from index.normalize import query_terms, tokenize
+
+    terms = query_terms("下雪天开车要注意啥")
+    assert "开车" in terms and "注意" in terms
+    assert "要注" not in terms and "车要" not in terms and "意啥" not in terms
+    assert "要注" in tokenize("下雪天开车要注意啥")  # passages keep every pair
+
+
+def test_a_filler_pair_no_longer_outranks_the_topic(engine):
+    # the title "科学居家用药 这几点要注意" shares only 注意/要注 with the question
+    answer = engine.ask("下雪天开车要注意啥")
+    assert answer.parts[0].title == "雨雪天气 区交警大队提醒安全出行"
