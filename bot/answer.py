@@ -31,6 +31,9 @@ DENSE_SHORTLIST = 8
 # bundled evaluation questions: cosine similarity of the best passage, how much it stands
 # out from the 11th best, and (for Chinese questions) how much of the question the article covers.
 CONFIDENCE_WEIGHTS = {"dense": 10.0, "gap": 3.5, "coverage": 3.0, "chinese": -2.3, "bias": -1.65}
+# An enumeration's items: "第二步，…", "办理步骤如下：第一步，…", "二是…", "1.古楼街道…".
+LIST_ITEM = re.compile(r"第[一二三四五六七八九十\d]+步|(?:^|[：:，,；;])\s*[一二三四五六七八九十]是|^\s*(?:\d+|[一二三四五六七八九十]+)[.、．]")
+LIST_SHARE = 0.9
 FACT_BONUS = 0.5  # a sentence stating the kind of fact asked for (a number, a time…) is preferred
 
 
@@ -106,6 +109,7 @@ def select_sentences(hit: ArticleHit, question: str, question_vector: np.ndarray
         vectors = retriever.embedder.encode([sentences[i] for i in shortlist])
         for index, similarity in zip(shortlist, vectors @ question_vector):
             scores[index] += SENTENCE_DENSE_WEIGHT * float(similarity)
+    _list_items_together(sentences, scores)
     top = max(scores)
     chosen: list[int] = []
     used = 0
@@ -119,6 +123,21 @@ def select_sentences(hit: ArticleHit, question: str, question_vector: np.ndarray
     if len(picked) == 1 and len(picked[0]) > budget:  # one over-long sentence: cut it, marking the cut
         picked = [picked[0][: budget - 1] + "…"]
     return picked
+
+
+def _list_items_together(sentences: list[str], scores: list[float]) -> None:
+    """Score each item of an enumeration (第一步…, 一是…, 1.…) near its best item, so a list is quoted whole
+    and in order rather than as a step or two."""
+    run: list[int] = []
+    for index in range(len(sentences) + 1):
+        if index < len(sentences) and LIST_ITEM.search(sentences[index]):
+            run.append(index)
+            continue
+        if len(run) > 1:
+            best = max(scores[i] for i in run)
+            for i in run:
+                scores[i] = max(scores[i], LIST_SHARE * best - 0.001 * i)
+        run = []
 
 
 def _body_passages(hit: ArticleHit) -> list[str]:

@@ -103,3 +103,10 @@ def test_an_answer_must_state_what_was_asked(engine):
     assert not engine.ask("狂犬疫苗在哪打").answered
     roadwork = engine.ask("柳园南路修到什么时候")
     assert roadwork.answered and "2023年1月20日" in roadwork.text
+
+
+def test_a_list_of_steps_is_quoted_whole_and_in_order(engine):
+    answer = engine.ask("异地就医备案怎么弄")
+    steps = [answer.text.find(f"第{n}步") for n in "一二三四"]
+    assert -1 not in steps and steps == sorted(steps)
+    assert "聊城医保" in answer.text
