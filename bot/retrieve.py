@@ -20,7 +20,7 @@ CANDIDATES = 60
 LEXICAL_WEIGHT = 1.0  # BM25 (scaled to the question's best match) against cosine similarity
 # Two articles "speak to the same question" when both score within this share of the best one
 # and their contents are this similar; the newest of them then leads.
-SAME_QUESTION_RATIO = 0.8
+SAME_QUESTION_RATIO = 0.75
 SAME_TOPIC_COSINE = 0.8
 RECENCY_WINDOW = 5
 TEXT_CACHE_SIZE = 4096
