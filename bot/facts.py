@@ -42,7 +42,8 @@ FACT_KINDS = (
              re.compile(NUMERAL + r"\s*个?(工作日|天|日|小时|分钟|周|星期|月|年)|当天|次日|第二天|立即|随时")),
     FactKind("time", re.compile(r"几点|什么时候|啥时候|(?<!多长)时间|开门|关门|上班|截止|最晚|到啥时|到什么时|哪天|when|hours|open"),
              re.compile(r"\d{1,2}:\d{2}|\d+月|\d+日|\d{4}年|周[一二三四五六日]|星期|除夕|初[一二三四五六七八九十]|即日|"
-                        r"\d+\s*[点时]|上午|下午|全天|24小时")),
+                        r"\d+\s*[点时]|上午|下午|全天|24小时|每[天日周月年]|工作日|节假日|[上中下]旬|月底|年底|"
+                        r"春节|元旦|国庆|清明|端午|中秋")),
     FactKind("place", re.compile(r"在哪|哪里|哪儿|地址|地点|去哪(?!举报|投诉|反映|告)|哪个医院|where"),
              re.compile(PLACE)),
     FactKind("documents", re.compile(r"带什么|带啥|带哪些|材料|证件|手续|bring|documents"),
