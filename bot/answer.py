@@ -168,6 +168,8 @@ def _quote_first_stating(question: str, hits: list[ArticleHit], retrieval: Retri
             if _states(question, done[hit.article.article_id]):
                 return
             continue
+        if unstated(question, [retriever.article_text(hit.article.article_id)]):
+            continue  # the article never states it, so no quote of it can: skip choosing sentences
         part = _part(hit, retrieval, retriever, budget)
         if _states(question, part):
             quoted.append(part)
