@@ -32,7 +32,9 @@ DENSE_SHORTLIST = 8
 # out from the 11th best, and (for Chinese questions) how much of the question the article covers.
 CONFIDENCE_WEIGHTS = {"dense": 10.0, "gap": 3.5, "coverage": 3.0, "chinese": -2.3, "bias": -1.65}
 # An enumeration's items: "第二步，…", "办理步骤如下：第一步，…", "二是…", "1.古楼街道…".
-LIST_ITEM = re.compile(r"第[一二三四五六七八九十\d]+步|(?:^|[：:，,；;])\s*[一二三四五六七八九十]是|^\s*(?:\d+|[一二三四五六七八九十]+)[.、．]")
+LIST_ITEM = re.compile(r"第[一二三四五六七八九十\d]+步"
+                       r"|(?:^|[：:，,；;])\s*[一二三四五六七八九十]是"
+                       r"|^\s*(?:\d+|[一二三四五六七八九十]+)[.、．]")
 LIST_SHARE = 0.9
 FACT_BONUS = 0.5  # a sentence stating the kind of fact asked for (a number, a time…) is preferred
 

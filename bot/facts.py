@@ -10,9 +10,6 @@ from dataclasses import dataclass
 
 from index.normalize import content_words, is_chinese
 
-# Text is matched after normalize_text: half-width, simplified, lower case (so ℃ reads "°c").
-NUMBER_END = r"(?!\d)"
-
 
 @dataclass(frozen=True)
 class FactKind:
@@ -26,12 +23,13 @@ class FactKind:
     scope: str = "clause"
 
 
+# Text is matched after normalize_text: half-width, simplified, lower case (so ℃ reads "°c").
 # Chinese numerals count as numbers: bulletins write "三个工作日内", "五元".
 NUMERAL = r"(\d+|[一二两三四五六七八九十百千半]+)"
-PHONE = r"(?<!\d)(\d{3,4}-\d{7,8}|1[3-9]\d{9}|\d{7,8}|12\d{3}|1[12]\d)" + NUMBER_END
+PHONE = r"(?<!\d)(\d{3,4}-\d{7,8}|1[3-9]\d{9}|\d{7,8}|12\d{3}|1[12]\d)(?!\d)"
 PRICE = NUMERAL + r"\s*(万?元|块)|免费|不收取?(任何)?费用|不收费|free"
-PLACE = (r"路|街道?|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站|卫生院|村|镇|馆|站|室|厅|店|交叉口|[东西南北]侧|附近|"
-         r"门口|公众号|小程序|app|网站|网上|线上")
+PLACE = (r"路|街道?|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站|卫生院|村|镇|馆|站|室|厅|店"
+         r"|交叉口|[东西南北]侧|附近|门口|公众号|小程序|app|网站|网上|线上")
 
 FACT_KINDS = (
     FactKind("phone", re.compile(r"电话|热线|号码|打哪|打什么|打那个|打哪个|phone|call|number"),
@@ -40,7 +38,8 @@ FACT_KINDS = (
              re.compile(PHONE + r"|热线|公众号|小程序|app|网站|窗口|现场|大队"), "quote"),
     FactKind("duration", re.compile(r"多久|多长时间|几天|多少天|几个月|回音|期限|间隔|how long"),
              re.compile(NUMERAL + r"\s*个?(工作日|天|日|小时|分钟|周|星期|月|年)|当天|次日|第二天|立即|随时")),
-    FactKind("time", re.compile(r"几点|什么时候|啥时候|(?<!多长)时间|开门|关门|上班|截止|最晚|到啥时|到什么时|哪天|when|hours|open"),
+    FactKind("time", re.compile(r"几点|什么时候|啥时候|(?<!多长)时间|开门|关门|上班|截止|最晚|到啥时|到什么时|哪天"
+                                r"|when|hours|open"),
              re.compile(r"\d{1,2}:\d{2}|\d+月|\d+日|\d{4}年|周[一二三四五六日]|星期|除夕|初[一二三四五六七八九十]|即日|"
                         r"\d+\s*[点时]|上午|下午|全天|24小时|每[天日周月年]|工作日|节假日|[上中下]旬|月底|年底|"
                         r"春节|元旦|国庆|清明|端午|中秋")),

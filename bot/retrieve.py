@@ -8,8 +8,8 @@ from datetime import date
 
 import numpy as np
 
-from index.normalize import clean_question, content_words, normalize_text, query_terms
 from index.embed import Embedder
+from index.normalize import clean_question, content_words, normalize_text, query_terms
 from index.store import Snapshot
 from index.types import Article, Passage
 
