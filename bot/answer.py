@@ -13,7 +13,7 @@ import numpy as np
 from bot.facts import asked_kinds, states_kind, unstated
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
 from index.chunk import split_sentences
-from index.normalize import clean_question, has_content, normalize_text
+from index.normalize import clean_question, has_content, is_chinese, normalize_text
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class Answer:
 
 def confidence(retrieval: Retrieval, lead: ArticleHit, retriever: HybridRetriever) -> float:
     """Probability-like confidence (0..1) that the lead article answers the question."""
-    chinese = any("\u4e00" <= ch <= "\u9fff" for ch in retrieval.normalized)
+    chinese = is_chinese(retrieval.normalized)
     coverage = retriever.coverage(retrieval.words, retriever.article_text(lead.article.article_id)) if chinese else 0.0
     w = CONFIDENCE_WEIGHTS
     z = (w["dense"] * retrieval.top_dense + w["gap"] * retrieval.dense_gap

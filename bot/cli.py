@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("bm25s", "httpx", "sentence_transformers", "jieba"):
+    for noisy in ("httpx", "sentence_transformers", "jieba"):
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         settings = load_settings()

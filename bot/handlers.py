@@ -43,18 +43,22 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.bot_data["services"]
 
 
+def replies_to_bot(message: Message, bot_id: int) -> bool:
+    """True when the message is a reply to one of the bot's own messages."""
+    original = message.reply_to_message
+    return original is not None and original.from_user is not None and original.from_user.id == bot_id
+
+
 def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
     """The question in a message, or None when a group message is not meant for the bot."""
     text = message.text or ""
     if message.chat.type == ChatType.PRIVATE:
         return text
     mention = f"@{bot_username}".lower()
-    replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
-        and message.reply_to_message.from_user.id == bot_id
     if mention in text.lower():
         start = text.lower().index(mention)
         return (text[:start] + text[start + len(mention):]).strip()
-    return text if replied else None
+    return text if replies_to_bot(message, bot_id) else None
 
 
 def answer_keyboard(answer: Answer, log_id: int) -> InlineKeyboardMarkup:
@@ -118,11 +122,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Photo, sticker, voice, location…: ask for a text question (in groups only when addressed)."""
     message = update.effective_message
-    if message.chat.type != ChatType.PRIVATE:
-        replied = message.reply_to_message and message.reply_to_message.from_user \
-            and message.reply_to_message.from_user.id == context.bot.id
-        if not replied:
-            return
+    if message.chat.type != ChatType.PRIVATE and not replies_to_bot(message, context.bot.id):
+        return
     await send_html(message, services(context).engine.templates.render("non_text"))
 
 
