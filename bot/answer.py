@@ -1,225 +1,287 @@
-"""Retrieval → extractive Answer: the bulletin sentences that best answer the question, with citations."""
+"""Retrieval → Answer with one of three outcomes: the quote that answers, a possibly related quote, or none.
+
+For the top articles (and newer articles linked to them by topic) the smallest quote is chosen and the
+fitted answerability model (bot/answerability.py) weighs the evidence that it answers the question. The
+newest article that answers wins; an older one is quoted only when newer ones on the topic do not state
+what is asked, and the reply then names them."""
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Callable, Literal
 
-import numpy as np
-
-from bot.facts import asked_kinds, states_kind, unstated
+from bot.answerability import AnswerModel, Outcome
+from bot.evidence import Evidence, is_chinese_question, kind_flags, missing_words, place_missing, unknown_words
+from bot.facts import FactKind, asked_kinds, names_topic, topic_words
+from bot.quote import Quote, Sentence, article_sentences, choose_quote, sentence_scores
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
-from index.chunk import split_sentences
-from index.normalize import clean_question, has_content, is_chinese, normalize_text
+from bot.tuning import ANSWER, QUOTE
+from index.normalize import clean_question, has_content, normalize_text
 
 logger = logging.getLogger(__name__)
 
-# A question with several parts ("…在哪发现的？以后再看到该打哪个电话") is also searched part by part.
+# A question with several parts ("…在哪发现的？以后再看到该打哪个电话") is also answered part by part.
 PART_SPLIT = re.compile(r"[？?！!；;。]+")
-MAX_PARTS = 3
-PART_CANDIDATES = 5
-RELATED_LIMIT = 3
-# Sentence choice: a further sentence must score this share of the best one.
-MIN_SENTENCE_SHARE = 0.3
-SENTENCE_DENSE_WEIGHT = 2.0
-PASSAGE_PRIOR = 0.1
-DENSE_SHORTLIST = 8
-# Confidence is a logistic score over retrieval evidence. Weights were set by hand on the
-# bundled evaluation questions: cosine similarity of the best passage, how much it stands
-# out from the 11th best, and (for Chinese questions) how much of the question the article covers.
-CONFIDENCE_WEIGHTS = {"dense": 10.0, "gap": 3.5, "coverage": 3.0, "chinese": -2.3, "bias": -1.65}
-# An enumeration's items: "第二步，…", "办理步骤如下：第一步，…", "二是…", "1.古楼街道…".
-LIST_ITEM = re.compile(r"第[一二三四五六七八九十\d]+步"
-                       r"|(?:^|[：:，,；;])\s*[一二三四五六七八九十]是"
-                       r"|^\s*(?:\d+|[一二三四五六七八九十]+)[.、．]")
-LIST_SHARE = 0.9
-FACT_BONUS = 0.5  # a sentence stating the kind of fact asked for (a number, a time…) is preferred
+Reason = Literal["answered", "related", "low_probability", "empty_question", "no_index_match"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AnswerPart:
-    """Sentences quoted from one article, with what is needed to cite it."""
+    """A quote from one article, with what is needed to cite it."""
 
     issue_id: str
     title: str
     issue_date: date
     source: str
     article_id: str
-    score: float
-    passage: str
-    sentences: list[str]
+    score: float  # retrieval score
+    probability: float  # the answerability model's probability that the quote answers
+    quote: Quote
+    asked: tuple[str, ...] = ()  # kinds of fact the question asks (to highlight them)
+    newer: tuple[tuple[str, date], ...] = ()  # (title, date) of newer articles on the topic not quoted
 
     @property
     def text(self) -> str:
-        return "".join(self.sentences)
+        return self.quote.text
+
+    @property
+    def sentences(self) -> list[str]:
+        return [s.text for s in self.quote.sentences]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Answer:
-    """What the bot replies: quoted parts, or a no-answer with related titles."""
+    """What the bot replies: the outcome, the quoted parts, and related titles."""
 
     question: str
-    answered: bool
-    reason: str  # "answered", "empty_question", "low_confidence", "not_stated", "no_index_match"
-    confidence: float = 0.0
+    outcome: Outcome
+    reason: Reason
+    confidence: float = 0.0  # the model's probability for the lead quote
     parts: list[AnswerPart] = field(default_factory=list)
     related: list[AnswerPart] = field(default_factory=list)
     age_days: int | None = None  # age of the newest quoted issue
     ranked_ids: list[str] = field(default_factory=list)  # article ids, best first
 
     @property
+    def answered(self) -> bool:
+        return self.outcome == "answer"
+
+    @property
     def text(self) -> str:
         return "\n".join(part.text for part in self.parts)
 
 
-def confidence(retrieval: Retrieval, lead: ArticleHit, retriever: HybridRetriever) -> float:
-    """Probability-like confidence (0..1) that the lead article answers the question."""
-    chinese = is_chinese(retrieval.normalized)
-    coverage = retriever.coverage(retrieval.words, retriever.article_text(lead.article.article_id)) if chinese else 0.0
-    w = CONFIDENCE_WEIGHTS
-    z = (w["dense"] * retrieval.top_dense + w["gap"] * retrieval.dense_gap
-         + w["coverage"] * coverage + w["chinese"] * chinese + w["bias"])
-    return 1.0 / (1.0 + math.exp(-z))
+@dataclass
+class Candidate:
+    """One article weighed for the answer."""
+
+    hit: ArticleHit
+    quote: Quote
+    evidence: Evidence
+    probability: float = 0.0
 
 
-def select_sentences(hit: ArticleHit, question: str, question_vector: np.ndarray | None, words: list[str],
-                     retriever: HybridRetriever, budget: int) -> list[str]:
-    """The article's sentences that best answer the question, in reading order, within budget chars.
+class QuestionContext:
+    """A question's retrieval and the derived values every candidate needs."""
 
-    A sentence scores by the question words it covers, its own similarity to the question,
-    and whether the retrievers' best passages contain it."""
-    sentences = split_sentences(hit.article.body)
-    if not sentences:
-        return []
-    body = _body_passages(hit)
-    best = body[0] if body else ""
-    second = body[1] if len(body) > 1 else ""
-    kinds = asked_kinds(question)
-    scores = []
-    for index, sentence in enumerate(sentences):
-        normalized = normalize_text(sentence)
-        value = retriever.coverage(words, normalized) if words else 0.0
-        value += PASSAGE_PRIOR if sentence in best else PASSAGE_PRIOR / 3 if sentence in second else 0.0
-        value += FACT_BONUS if any(states_kind(kind, normalized) for kind in kinds) else 0.0
-        scores.append(value - 0.001 * index)  # ties: the earlier sentence
-    # only the most promising sentences are embedded: that is most of an answer's time
-    if question_vector is not None:
-        shortlist = sorted(range(len(sentences)), key=scores.__getitem__, reverse=True)[:DENSE_SHORTLIST]
-        vectors = retriever.embedder.encode([sentences[i] for i in shortlist])
-        for index, similarity in zip(shortlist, vectors @ question_vector):
-            scores[index] += SENTENCE_DENSE_WEIGHT * float(similarity)
-    _list_items_together(sentences, scores)
-    top = max(scores)
-    chosen: list[int] = []
-    used = 0
-    for index in sorted(range(len(sentences)), key=scores.__getitem__, reverse=True):
-        length = len(sentences[index])
-        if chosen and (used + length > budget or scores[index] < MIN_SENTENCE_SHARE * top):
-            continue
-        chosen.append(index)
-        used += length
-    picked = [sentences[i] for i in sorted(chosen)]
-    if len(picked) == 1 and len(picked[0]) > budget:  # one over-long sentence: cut it, marking the cut
-        picked = [picked[0][: budget - 1] + "…"]
-    return picked
+    def __init__(self, retrieval: Retrieval, retriever: HybridRetriever, budget: int) -> None:
+        self.retrieval = retrieval
+        self.retriever = retriever
+        self.budget = budget
+        self.text = retrieval.normalized
+        self.kinds: list[FactKind] = asked_kinds(self.text)
+        self.topic = topic_words(self.text, self.kinds)
+        self.chinese = is_chinese_question(self.text)
+
+    @classmethod
+    def ask(cls, retriever: HybridRetriever, question: str, budget: int) -> QuestionContext:
+        """Search the question and keep what its candidates need."""
+        return cls(retriever.search(question, limit=ANSWER.linked_depth), retriever, budget)
 
 
-def _list_items_together(sentences: list[str], scores: list[float]) -> None:
-    """Score each item of an enumeration (第一步…, 一是…, 1.…) near its best item, so a list is quoted whole
-    and in order rather than as a step or two."""
-    run: list[int] = []
-    for index in range(len(sentences) + 1):
-        if index < len(sentences) and LIST_ITEM.search(sentences[index]):
-            run.append(index)
-            continue
-        if len(run) > 1:
-            best = max(scores[i] for i in run)
-            for i in run:
-                scores[i] = max(scores[i], LIST_SHARE * best - 0.001 * i)
-        run = []
+def weigh(q: QuestionContext, hits: list[ArticleHit]) -> list[Candidate]:
+    """Quote each hit and gather the evidence that the quote answers the question."""
+    retriever, words = q.retriever, q.retrieval.words
+    best_score = q.retrieval.hits[0].score if q.retrieval.hits else 1.0
+    out = []
+    for hit in hits:
+        sentences = article_sentences(hit.article.body)
+        passages = [p.passage.text for p in hit.passages if p.passage.text != hit.article.title]
+        best, second = (passages + ["", ""])[:2]
+        similarities = _sentence_similarities(q, hit, sentences)
+        scores = sentence_scores(
+            sentences, lambda text: retriever.coverage(words, text) if words else 0.0,
+            lambda text, best=best, second=second: 1.0 if text in best else 1 / 3 if text in second else 0.0,
+            q.kinds, similarities)
+        quote = choose_quote(sentences, scores, q.kinds, q.budget,
+                             lambda text: not q.topic or names_topic(text, q.topic))
+        out.append(Candidate(hit, quote, _evidence(q, hit, quote, similarities, best_score)))
+    return out
 
 
-def _body_passages(hit: ArticleHit) -> list[str]:
-    """Matched passage texts, best first, without the title passage."""
-    return [p.passage.text for p in hit.passages if p.passage.text != hit.article.title]
+def _sentence_similarities(q: QuestionContext, hit: ArticleHit, sentences: list[Sentence]) -> dict[int, float]:
+    """Each sentence's similarity to the question: that of the stored passage holding it (passages are a few
+    sentences long, so no sentence needs embedding while a resident waits)."""
+    if q.retrieval.vector is None:
+        return {}
+    passages = q.retriever.passage_similarities(hit.article.article_id, q.retrieval.vector)
+    out = {}
+    for sentence in sentences:
+        head, tail = sentence.text[:12], sentence.text[-12:]
+        out[sentence.index] = max((cos for text, cos in passages if head in text or tail in text), default=0.0)
+    return out
 
 
-def _part(hit: ArticleHit, retrieval: Retrieval | None, retriever: HybridRetriever, budget: int) -> AnswerPart:
-    article = hit.article
-    return AnswerPart(
-        article.issue_id, article.title, hit.issue_date, article.source, article.article_id,
-        round(hit.score, 4), next(iter(_body_passages(hit)), hit.article.body[:200]),
-        select_sentences(hit, retrieval.normalized, retrieval.vector, retrieval.words, retriever, budget)
-        if retrieval else [],
+def _evidence(q: QuestionContext, hit: ArticleHit, quote: Quote, similarities: dict[int, float],
+              best_score: float) -> Evidence:
+    retriever, words = q.retriever, q.retrieval.words
+    article = retriever.article_text(hit.article.article_id)
+    quoted = [normalize_text(s.text) for s in quote.sentences]
+    quote_text = " ".join(quoted)
+    quoted_sims = [similarities.get(s.index, 0.0) for s in quote.sentences]
+    missing_max, missing_share = missing_words(words, article)
+    quote_max, quote_share = missing_words(words, quote_text + " " + normalize_text(hit.article.title))
+    asked, unstated_quote, unstated_article = kind_flags(q.text, q.kinds, quoted, article)
+    return Evidence(
+        dense_top=q.retrieval.top_dense, dense_gap=q.retrieval.dense_gap, dense_article=hit.dense,
+        dense_whole=retriever.article_similarity(hit.article.article_id, q.retrieval.vector)
+        if q.retrieval.vector is not None else 0.0,
+        lexical_article=hit.lexical, score_ratio=hit.score / best_score if best_score > 0 else 0.0,
+        coverage_article=retriever.coverage(words, article) if words else 0.0,
+        coverage_title=retriever.coverage(words, normalize_text(hit.article.title)) if words else 0.0,
+        coverage_quote=retriever.coverage(words, quote_text) if words else 0.0,
+        quote_similarity=max(quoted_sims, default=0.0),
+        missing_info_max=missing_max, missing_info_share=missing_share,
+        missing_quote_max=quote_max, missing_quote_share=quote_share,
+        unknown_info_max=unknown_words(words, retriever.known),
+        missing_place=place_missing(q.text, article),
+        kind_asked=asked, kind_unstated_quote=unstated_quote, kind_unstated_article=unstated_article,
+        chinese=q.chinese, question_words=float(len(words)),
     )
 
 
-def _states(question: str, part: AnswerPart) -> bool:
-    return not unstated(question, [normalize_text(s) for s in part.sentences])
+def candidate_hits(q: QuestionContext) -> list[ArticleHit]:
+    """The top articles, and lower-ranked articles of other issues on the same topic as one of them."""
+    hits = q.retrieval.hits
+    pool = hits[: ANSWER.rerank_depth]
+    for hit in hits[ANSWER.rerank_depth : ANSWER.linked_depth]:
+        if any(q.retriever.linked(hit.article.article_id, p.article.article_id) for p in pool):
+            pool.append(hit)
+    return pool
 
 
-def _quote_first_stating(question: str, hits: list[ArticleHit], retrieval: Retrieval, retriever: HybridRetriever,
-                         budget: int, quoted: list[AnswerPart]) -> None:
-    """Quote the first of these articles that states what the question asks, unless a quote already does."""
-    done = {part.article_id: part for part in quoted}
-    for hit in hits:
-        if hit.article.article_id in done:
-            if _states(question, done[hit.article.article_id]):
-                return
-            continue
-        if unstated(question, [retriever.article_text(hit.article.article_id)]):
-            continue  # the article never states it, so no quote of it can: skip choosing sentences
-        part = _part(hit, retrieval, retriever, budget)
-        if _states(question, part):
-            quoted.append(part)
-            return
+@dataclass
+class Decision:
+    """The candidate chosen for a question (or part), its outcome, and the others weighed."""
+
+    chosen: Candidate
+    outcome: Outcome
+    weighed: list[Candidate]
+    newer: list[Candidate]  # newer articles on the same topic that were not chosen
+
+
+def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
+    """Weigh the top articles and the newer articles linked to them; the newest that answers wins."""
+    if not q.retrieval.hits:
+        return None
+    weighed = weigh(q, candidate_hits(q))
+    for candidate in weighed:
+        candidate.probability = model.probability(candidate.evidence)
+    chosen, same = choose(weighed, q.retriever.linked, model.recency_margin)
+    newer = sorted((c for c in same if c.hit.issue_date > chosen.hit.issue_date
+                    and c.probability >= model.related_threshold), key=lambda c: c.hit.issue_date, reverse=True)
+    return Decision(chosen, model.outcome(chosen.probability), weighed, newer)
+
+
+def choose(weighed: list[Candidate], linked: Callable[[str, str], bool],
+           margin: float) -> tuple[Candidate, list[Candidate]]:
+    """The candidate to quote, and the candidates on the same topic as the most probable one: of those, the
+    newest whose probability is within `margin` of the best wins (a later notice supersedes an earlier one)."""
+    best = max(weighed, key=lambda c: c.probability)
+    same = [c for c in weighed if c is best or linked(c.hit.article.article_id, best.hit.article.article_id)]
+    eligible = [c for c in same if c.probability >= best.probability - margin]
+    return max(eligible, key=lambda c: (c.hit.issue_date, c.probability)), same
+
+
+def _part(candidate: Candidate, q: QuestionContext, newer: list[Candidate] = ()) -> AnswerPart:
+    article = candidate.hit.article
+    return AnswerPart(
+        issue_id=article.issue_id, title=article.title, issue_date=candidate.hit.issue_date,
+        source=article.source, article_id=article.article_id, score=round(candidate.hit.score, 4),
+        probability=round(candidate.probability, 3), quote=candidate.quote,
+        asked=tuple(k.name for k in q.kinds),
+        newer=tuple((c.hit.article.title, c.hit.issue_date) for c in newer),
+    )
 
 
 def question_parts(question: str) -> list[str]:
     """Split a multi-part question; one part when it has only one."""
     parts = [p.strip() for p in PART_SPLIT.split(question) if has_content(p)]
-    return parts[:MAX_PARTS] if len(parts) > 1 else [question]
+    return parts[: ANSWER.max_parts] if len(parts) > 1 else [question]
 
 
-def answer_question(retriever: HybridRetriever, question: str, *, min_confidence: float,
-                    max_chars: int, today: date) -> Answer:
-    """Answer one resident question extractively, or say honestly that the bulletins do not cover it."""
+def answer_question(retriever: HybridRetriever, model: AnswerModel, question: str, *, max_chars: int,
+                    today: date) -> Answer:
+    """Answer one resident question extractively, or say honestly that the bulletins do not answer it."""
     cleaned = clean_question(question)
     if not has_content(cleaned):
-        return Answer(question, False, "empty_question")
-    main = retriever.search(cleaned, limit=10)
-    if not main.hits:
-        return Answer(question, False, "no_index_match")
-    ranked = [h.article.article_id for h in main.hits]
-    conf = confidence(main, main.hits[0], retriever)
-    related = [_part(h, None, retriever, 0) for h in main.hits[:RELATED_LIMIT]]
-    if conf < min_confidence:
-        return Answer(question, False, "low_confidence", round(conf, 3), related=related, ranked_ids=ranked)
-
+        return Answer(question=question, outcome="none", reason="empty_question")
     parts = question_parts(cleaned)
-    budget = max_chars if len(parts) == 1 else 2 * max_chars // (len(parts) + 1)  # up to 1.5x for many parts
-    # the lead article is quoted only if its quote states what is asked (a price for "多少钱"…);
-    # falling back to the next article answered about the wrong thing (a place for another vaccine)
-    quoted: list[AnswerPart] = []
-    _quote_first_stating(parts[0], main.hits[:1], main, retriever, budget, quoted)
-    if len(parts) > 1:
-        # each part is also searched; its best article is quoted if the whole question found it relevant too
-        candidates = main.hits[:PART_CANDIDATES]
-        ids = {h.article.article_id for h in candidates}
-        for part in parts:
-            sub = retriever.search(part)
-            if not sub.hits or confidence(sub, sub.hits[0], retriever) < min_confidence:
-                continue
-            lead = sub.hits[0]
-            order = [lead] if lead.article.article_id in ids else []
-            if asked_kinds(part):  # "…以后该打哪个电话" may be answered by a candidate its own words miss
-                order += [h for h in candidates if h.article.article_id != lead.article.article_id]
-            _quote_first_stating(part, order, sub, retriever, budget, quoted)
-    if not quoted:  # no part of the question is answered by what the bulletins state
-        return Answer(question, False, "not_stated", round(conf, 3), related=related, ranked_ids=ranked)
-    newest = max(p.issue_date for p in quoted)
-    return Answer(question, True, "answered", round(conf, 3), quoted, related[1:],
-                  age_days=(today - newest).days, ranked_ids=ranked)
+    budget = max_chars if len(parts) == 1 else 2 * max_chars // (len(parts) + 1)
+    whole = QuestionContext.ask(retriever, cleaned, budget)
+    decision = decide(whole, model)
+    if decision is None:
+        return Answer(question=question, outcome="none", reason="no_index_match")
+    ranked = sorted(decision.weighed, key=lambda c: c is not decision.chosen)
+    ranked_ids = [c.hit.article.article_id for c in ranked]
+    ranked_ids += [h.article.article_id for h in whole.retrieval.hits if h.article.article_id not in ranked_ids]
+    answered = [(decision, whole)] if decision.outcome == "answer" else []
+    if len(parts) > 1:  # each part is searched too; its answer joins when it states something new
+        for text in parts:
+            sub = QuestionContext.ask(retriever, text, budget)
+            found = decide(sub, model)
+            if found is not None and found.outcome == "answer":
+                answered.append((found, sub))
+    quoted = _distinct([_part(d.chosen, q, d.newer) for d, q in answered])
+    confidence = round(decision.chosen.probability, 3)
+    if quoted:
+        related = _related(decision, {p.article_id for p in quoted}, whole, model)
+        return Answer(question=question, outcome="answer", reason="answered", confidence=confidence,
+                      parts=quoted, related=related, ranked_ids=ranked_ids,
+                      age_days=(today - max(p.issue_date for p in quoted)).days)
+    if decision.outcome == "related":
+        lead = _part(decision.chosen, whole, decision.newer)
+        return Answer(question=question, outcome="related", reason="related", confidence=confidence,
+                      parts=[lead], ranked_ids=ranked_ids, age_days=(today - lead.issue_date).days)
+    return Answer(question=question, outcome="none", reason="low_probability", confidence=confidence,
+                  related=_related(decision, set(), whole, model), ranked_ids=ranked_ids)
+
+
+def _distinct(parts: list[AnswerPart]) -> list[AnswerPart]:
+    """One part per article: a later quote of an article already quoted adds its new sentences to it."""
+    merged: dict[str, AnswerPart] = {}
+    for part in parts:
+        first = merged.get(part.article_id)
+        if first is None:
+            merged[part.article_id] = part
+            continue
+        sentences = {s.index: s for s in first.quote.sentences + part.quote.sentences}
+        quote = Quote(tuple(sentences[i] for i in sorted(sentences)), first.quote.list_size)
+        merged[part.article_id] = AnswerPart(**{**first.__dict__, "quote": quote})
+    return list(merged.values())
+
+
+def _related(decision: Decision, quoted: set[str], q: QuestionContext, model: AnswerModel) -> list[AnswerPart]:
+    """Titles worth suggesting: weighed articles above the relevance floor, each title once."""
+    floor = model.related_threshold * ANSWER.related_floor_share
+    out, titles = [], set()
+    for c in sorted(decision.weighed, key=lambda c: -c.probability):
+        key = (c.hit.article.title, c.hit.issue_date)
+        if c.hit.article.article_id in quoted or key in titles or c.probability < floor:
+            continue
+        titles.add(key)
+        out.append(_part(c, q))
+    return out[: ANSWER.related_limit]

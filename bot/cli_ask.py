@@ -26,20 +26,27 @@ def add_ask_commands(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser("eval", help="measure answer quality on a questions.jsonl file")
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true")
+    fit = subparsers.add_parser("fit", help="fit the answerability model on the tune split of labelled questions")
+    fit.add_argument("files", type=Path, nargs="+",
+                     help="questions.jsonl files; only lines whose split is 'tune' are used, unless --all")
+    fit.add_argument("--all", dest="whole", type=Path, action="append", default=[],
+                     help="a questions file used whole (no split), e.g. the bundled questions.jsonl")
+    fit.add_argument("--output", type=Path, required=True, help="where to write the model (JSON)")
 
 
 def answer_json(engine: Engine, answer: Answer) -> dict:
     """The machine-readable form of an answer."""
-    sources = answer.parts if answer.answered else answer.related
+    sources = answer.parts or answer.related
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "outcome": answer.outcome,
         "reason": answer.reason,
         "confidence": answer.confidence,
         "answer": html_to_text(engine.render(answer)),
         "sources": [
             {"issue": p.issue_id, "title": p.title, "date": p.issue_date.isoformat(), "source": p.source,
-             "score": p.score, "passage": p.passage}
+             "score": p.score, "probability": p.probability, "quote": p.text}
             for p in sources
         ],
     }
@@ -79,6 +86,25 @@ def _chat(engine: Engine) -> int:
         print(html_to_text(engine.render(engine.ask(line))))
 
 
+def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluate import load_questions
+    from bot.fit import collect, fit_model
+
+    questions = [q for path in args.files for q in load_questions(path) if q.split == "tune"]
+    questions += [q for path in args.whole for q in load_questions(path)]
+    engine.reload_index()
+    retriever = engine.loaded.retriever
+    data = collect(retriever, questions, settings.answer_max_chars)
+    sources = {"files": [str(p) for p in args.files], "split": "tune", "whole_files": [str(p) for p in args.whole],
+               "questions": len(questions), "index_version": engine.loaded.version}
+    model = fit_model(data, retriever, sources)
+    model.save(args.output)
+    print(f"fitted on {len(questions)} questions ({model.fitted_on['examples']} weighed articles, "
+          f"{model.fitted_on['positives']} right): answer ≥ {model.answer_threshold}, "
+          f"related ≥ {model.related_threshold}, recency margin {model.recency_margin}; written to {args.output}")
+    return 0
+
+
 def run_ask_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run ask, chat or eval; BulletinError propagates to the CLI edge."""
     engine = Engine(settings)
@@ -94,6 +120,8 @@ def run_ask_command(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(format_table(results))
         return 0
+    if args.command == "fit":
+        return _fit(engine, args, settings)
     if args.batch:
         questions = _batch_questions(args.batch)
         out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout

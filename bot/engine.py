@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.answer import Answer, answer_question
+from bot.answerability import AnswerModel
 from bot.reply import render_answer
-from bot.retrieve import HybridRetriever
+from bot.retrieve import HybridRetriever, Mode
 from bot.settings import Settings
 from bot.templates import Templates
 from index.embed import Embedder
@@ -33,24 +34,34 @@ class Loaded:
 class Engine:
     """Answers questions from whichever index version is current; reloads without dropping questions."""
 
-    def __init__(self, settings: Settings, mode: str = "hybrid") -> None:
+    def __init__(self, settings: Settings, mode: Mode = "hybrid") -> None:
         self.settings = settings
         self.mode = mode
         self.store = IndexStore(settings.data_dir, settings.keep_versions)
         self.embedder = Embedder(settings.embedding_model, settings.embedding_threads,
                                  settings.embedding_batch_size)
         self.templates = Templates(settings.templates_path)
+        self._model: AnswerModel | None = None
         self._loaded: Loaded | None = None
         self._reload_lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Load the current index version and the model."""
+        """Load the current index version, the embedding model and the answerability model."""
         if self._loaded is None:
             self.reload_index()
+        _ = self.model
+
+    @property
+    def model(self) -> AnswerModel:
+        """The fitted answerability model (read once)."""
+        if self._model is None:
+            self._model = AnswerModel.load(self.settings.answer_model_path)
+        return self._model
 
     @property
     def loaded(self) -> Loaded:
-        self.warm_up()
+        if self._loaded is None:
+            self.reload_index()
         return self._loaded
 
     def reload_index(self) -> bool:
@@ -77,8 +88,8 @@ class Engine:
     def ask(self, question: str, today: date | None = None) -> Answer:
         """Answer one question from the index version current at the time of asking."""
         loaded = self.loaded
-        return answer_question(loaded.retriever, question, min_confidence=self.settings.min_confidence,
-                               max_chars=self.settings.answer_max_chars, today=today or date.today())
+        return answer_question(loaded.retriever, self.model, question, max_chars=self.settings.answer_max_chars,
+                               today=today or date.today())
 
     def render(self, answer: Answer) -> str:
         """The reply text (Telegram HTML) for an answer."""

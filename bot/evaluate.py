@@ -1,48 +1,70 @@
-"""`bulletin-bot eval`: retrieval and answer quality on a JSONL question set, per retrieval mode."""
+"""`bulletin-bot eval`: the three outcomes and the ranking on labelled questions, per split and per kind."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
+from bot.answer import Answer
 from bot.engine import Engine
-from index.normalize import normalize_text
+from bot.quote import DATELINE
 from bot.retrieve import MODES, HybridRetriever
+from index.normalize import normalize_text
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvalQuestion:
     """One line of the question file."""
 
     id: str
     question: str
+    kind: str
+    split: str  # "tune", "check", or "-" for a file without splits
     gold: list[tuple[str, str]]  # (issue id, article title); empty = out of scope
     must_contain: list[str]
 
 
-@dataclass
-class EvalResult:
-    """The figures of one retrieval mode."""
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What happened to one question."""
 
-    mode: str
+    question: EvalQuestion
+    answer: Answer
+    rank: int | None  # rank of the first gold article in the answer's ranking
+    baseline_ranks: dict[str, int | None]  # the same for the BM25-only and dense-only retrievers
+    latency_ms: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvalResult:
+    """The figures of one group of questions (a split, a kind)."""
+
+    group: str
+    questions: int
     answerable: int
     out_of_scope: int
+    oos_answered: float  # out-of-scope questions given the outcome "answer"
+    right_answer: float  # answerable questions given "answer" quoting a gold article
+    right_answer_or_related: float
     hit_at_1: float
     hit_at_3: float
     mrr: float
-    must_contain: float
-    oos_refused: float  # recall of the no-answer decision on out-of-scope questions
-    refusal_precision: float
-    answerable_refused: float
+    hit_at_1_bm25: float
+    hit_at_1_dense: float
+    must_contain: float  # over the "answer" outcomes of answerable questions
+    median_quote_chars: float
+    dateline_openers: int
+    recency_right: float | None  # "recency" questions whose answer or related quote is the newest article
     latency_p50_ms: float
     latency_p95_ms: float
 
@@ -60,8 +82,9 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         try:
             row = json.loads(line)
             gold = [(g["issue"].removesuffix(".txt"), g["title"]) for g in row.get("gold", [])]
-            questions.append(EvalQuestion(str(row.get("id", number)), row["question"], gold,
-                                          list(row.get("must_contain", []))))
+            questions.append(EvalQuestion(
+                id=str(row.get("id", number)), question=row["question"], kind=str(row.get("kind", "-")),
+                split=str(row.get("split", "-")), gold=gold, must_contain=list(row.get("must_contain", []))))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BulletinError(f"{path}, line {number}: not a question object ({exc})") from None
     if not questions:
@@ -69,61 +92,99 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return questions
 
 
-def evaluate_mode(engine: Engine, questions: list[EvalQuestion], mode: str, today: date) -> EvalResult:
-    """Run every question through the answer engine with one retrieval mode."""
-    base = engine.loaded
-    retriever = base.retriever if mode == base.retriever.mode else HybridRetriever(base.snapshot, engine.embedder, mode)
-    retriever.warm_up()
-    engine.with_retriever(retriever)
-    keys = {(a.issue_id, a.title): a_id for a_id, a in base.snapshot.articles.items()}
+def _rank(ids: list[str], gold: set[str | None]) -> int | None:
+    return next((i for i, a in enumerate(ids) if a in gold), None)
+
+
+def run_questions(engine: Engine, questions: list[EvalQuestion], today: date) -> list[Outcome]:
+    """Every question through the answer engine, and through each single retriever for the baselines."""
+    engine.warm_up()
+    snapshot = engine.loaded.snapshot
+    keys = {(a.issue_id, a.title): a_id for a_id, a in snapshot.articles.items()}
+    baselines = {m: HybridRetriever(snapshot, engine.embedder, m) for m in MODES if m != "hybrid"}
     engine.ask(questions[0].question, today)  # warm caches before timing
-    hits1 = hits3 = rr = contains = 0.0
-    refused_oos = refused_ans = 0
-    latencies = []
+    outcomes = []
     for q in questions:
         started = time.perf_counter()
         answer = engine.ask(q.question, today)
-        latencies.append((time.perf_counter() - started) * 1000)
-        if not q.gold:
-            refused_oos += not answer.answered
-            continue
-        refused_ans += not answer.answered
-        gold_ids = {keys.get(g) for g in q.gold}
-        rank = next((i for i, a_id in enumerate(answer.ranked_ids) if a_id in gold_ids), None)
-        if rank is not None:
-            hits1 += rank < 1
-            hits3 += rank < 3
-            rr += 1 / (rank + 1)
-        text = normalize_text(answer.text) if answer.answered else ""
-        contains += all(normalize_text(s) in text for s in q.must_contain)
-    engine.with_retriever(base.retriever)
-    answerable = sum(1 for q in questions if q.gold)
-    oos = len(questions) - answerable
-    refusals = refused_oos + refused_ans
+        latency = (time.perf_counter() - started) * 1000
+        gold = {keys.get(g) for g in q.gold}
+        ranks = {m: _rank([h.article.article_id for h in r.search(q.question, limit=10).hits], gold)
+                 for m, r in baselines.items()} if q.gold else {}
+        outcomes.append(Outcome(question=q, answer=answer, rank=_rank(answer.ranked_ids, gold) if q.gold else None,
+                                baseline_ranks=ranks, latency_ms=latency))
+    return outcomes
+
+
+def summarize(group: str, outcomes: list[Outcome]) -> EvalResult:
+    """The figures of a group of outcomes."""
+    answerable = [o for o in outcomes if o.question.gold]
+    oos = [o for o in outcomes if not o.question.gold]
+    n = max(len(answerable), 1)
+
+    def quotes_gold(o: Outcome, outcomes_ok: tuple[str, ...]) -> bool:
+        return o.answer.outcome in outcomes_ok and o.rank == 0 and bool(o.answer.parts)
+
+    answered = [o for o in answerable if o.answer.outcome == "answer"]
+    contains = sum(all(normalize_text(s) in normalize_text(o.answer.text) for s in o.question.must_contain)
+                   for o in answered)
+    quotes = [len(p.text) for o in outcomes if o.answer.outcome == "answer" for p in o.answer.parts]
+    openers = sum(bool(DATELINE.match(p.text)) for o in outcomes for p in o.answer.parts)
+    recency = [o for o in answerable if o.question.kind == "recency"]
+    latencies = [o.latency_ms for o in outcomes]
     return EvalResult(
-        mode, answerable, oos,
-        round(hits1 / max(answerable, 1), 3), round(hits3 / max(answerable, 1), 3), round(rr / max(answerable, 1), 3),
-        round(contains / max(answerable, 1), 3),
-        round(refused_oos / max(oos, 1), 3), round(refused_oos / refusals, 3) if refusals else 1.0,
-        round(refused_ans / max(answerable, 1), 3),
-        round(float(np.percentile(latencies, 50)), 1), round(float(np.percentile(latencies, 95)), 1),
+        group=group, questions=len(outcomes), answerable=len(answerable), out_of_scope=len(oos),
+        oos_answered=round(sum(o.answer.outcome == "answer" for o in oos) / max(len(oos), 1), 3),
+        right_answer=round(sum(quotes_gold(o, ("answer",)) for o in answerable) / n, 3),
+        right_answer_or_related=round(sum(quotes_gold(o, ("answer", "related")) for o in answerable) / n, 3),
+        hit_at_1=round(sum(o.rank == 0 for o in answerable) / n, 3),
+        hit_at_3=round(sum(o.rank is not None and o.rank < 3 for o in answerable) / n, 3),
+        mrr=round(sum(1 / (o.rank + 1) for o in answerable if o.rank is not None) / n, 3),
+        hit_at_1_bm25=round(sum(o.baseline_ranks.get("bm25") == 0 for o in answerable) / n, 3),
+        hit_at_1_dense=round(sum(o.baseline_ranks.get("dense") == 0 for o in answerable) / n, 3),
+        must_contain=round(contains / max(len(answered), 1), 3),
+        median_quote_chars=float(np.median(quotes)) if quotes else 0.0,
+        dateline_openers=openers,
+        recency_right=round(sum(quotes_gold(o, ("answer", "related")) for o in recency) / len(recency), 3)
+        if recency else None,
+        latency_p50_ms=round(float(np.percentile(latencies, 50)), 1),
+        latency_p95_ms=round(float(np.percentile(latencies, 95)), 1),
     )
 
 
+def report(outcomes: list[Outcome]) -> list[EvalResult]:
+    """Figures for every split, then for every kind of question within each split."""
+    by_split: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        by_split[o.question.split].append(o)
+    results = [summarize("all", outcomes)] if len(by_split) > 1 else []
+    for split in sorted(by_split):
+        results.append(summarize(split if split != "-" else "all", by_split[split]))
+        kinds: dict[str, list[Outcome]] = defaultdict(list)
+        for o in by_split[split]:
+            kinds[o.question.kind].append(o)
+        results += [summarize(f"{split if split != '-' else 'all'}/{kind}", kinds[kind]) for kind in sorted(kinds)]
+    return results
+
+
 def run_eval(engine: Engine, path: Path, today: date) -> list[EvalResult]:
-    """Hybrid first, then the BM25-only and dense-only baselines on the same questions."""
-    questions = load_questions(path)
-    engine.warm_up()
-    return [evaluate_mode(engine, questions, mode, today) for mode in MODES]
+    """Evaluate a question file: one row per split and per kind."""
+    return report(run_questions(engine, load_questions(path), today))
+
+
+COLUMNS = [("group", "group"), ("questions", "n"), ("oos_answered", "oos→answer"),
+           ("right_answer", "right answer"), ("right_answer_or_related", "right ans|rel"),
+           ("hit_at_1", "hit@1"), ("hit_at_3", "hit@3"), ("mrr", "mrr"), ("hit_at_1_bm25", "hit@1 bm25"),
+           ("hit_at_1_dense", "hit@1 dense"), ("must_contain", "must_contain"), ("median_quote_chars", "quote chars"),
+           ("dateline_openers", "datelines"), ("recency_right", "recency"), ("latency_p50_ms", "p50 ms"),
+           ("latency_p95_ms", "p95 ms")]
 
 
 def format_table(results: list[EvalResult]) -> str:
-    """A plain-text table of the figures, one row per mode."""
-    columns = ["mode", "hit_at_1", "hit_at_3", "mrr", "must_contain", "oos_refused",
-               "refusal_precision", "answerable_refused", "latency_p50_ms", "latency_p95_ms"]
-    rows = [columns] + [[str(asdict(r)[c]) for c in columns] for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
-    r = results[0]
-    lines.append(f"({r.answerable} answerable, {r.out_of_scope} out-of-scope questions)")
-    return "\n".join(lines)
+    """A plain-text table of the figures, one row per group."""
+    rows = [[label for _, label in COLUMNS]]
+    for r in results:
+        values = asdict(r)
+        rows.append(["–" if values[c] is None else str(values[c]) for c, _ in COLUMNS])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)

@@ -2,29 +2,70 @@
 
 from __future__ import annotations
 
+import html
+import re
+
+from markupsafe import Markup
+
 from bot.answer import Answer, AnswerPart
+from bot.facts import FACT_KINDS
 from bot.templates import Templates
 
 TELEGRAM_LIMIT = 4096
+MIN_HIGHLIGHT = 2  # a one-character match ("路", "楼") marks no fact worth bolding
+
+
+def highlight(text: str, asked: tuple[str, ...]) -> Markup:
+    """The quote as Telegram HTML with the asked facts (a time, a phone number, a price…) in bold."""
+    spans: list[tuple[int, int]] = []
+    for kind in FACT_KINDS:
+        if kind.name in asked:
+            spans += [m.span() for m in re.finditer(kind.states, text.lower()) if m.end() - m.start() >= MIN_HIGHLIGHT]
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, last = [], 0
+    for start, end in merged:
+        out += [html.escape(text[last:start]), "<b>", html.escape(text[start:end]), "</b>"]
+        last = end
+    out.append(html.escape(text[last:]))
+    return Markup("".join(out))
+
+
+def human_age(days: int) -> str:
+    """An age in the units people use: "5天", "约3个月", "约3年10个月"."""
+    if days < 31:
+        return f"{max(days, 0)}天"
+    months = round(days / 30.44)
+    if months < 12:
+        return f"约{months}个月"
+    years, months = divmod(months, 12)
+    return f"约{years}年{months}个月" if months else f"约{years}年"
 
 
 def _cite(part: AnswerPart) -> dict:
     return {"title": part.title, "date": part.issue_date.isoformat(), "source": part.source,
-            "issue": part.issue_id, "text": part.text}
+            "issue": part.issue_id, "text": part.text, "html": highlight(part.text, part.asked),
+            "newer": [{"title": title, "date": day.isoformat()} for title, day in part.newer]}
 
 
 def render_answer(templates: Templates, answer: Answer, stale_after_days: int) -> str:
-    """The reply for an Answer: answer, no-answer or please-ask template."""
+    """The reply for an Answer: the answer, possibly-related or no-answer template."""
     if answer.reason == "empty_question":
         return templates.render("empty_question")
-    if not answer.answered:
+    if answer.outcome == "none":
         return templates.render("no_answer", question=answer.question,
                                 related=[_cite(p) for p in answer.related])
     stale = ""
     if answer.age_days is not None and answer.age_days > stale_after_days:
         newest = max(p.issue_date for p in answer.parts)
-        stale = templates.render("stale_notice", age_days=answer.age_days, issue_date=newest.isoformat())
-    return templates.render("answer", parts=[_cite(p) for p in answer.parts], age_days=answer.age_days,
+        stale = templates.render("stale_notice", age=human_age(answer.age_days), age_days=answer.age_days,
+                                 issue_date=newest.isoformat())
+    name = "answer" if answer.outcome == "answer" else "related"
+    return templates.render(name, parts=[_cite(p) for p in answer.parts], age_days=answer.age_days,
                             stale_notice=stale, confidence=answer.confidence)
 
 

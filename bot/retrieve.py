@@ -5,26 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal, get_args
 
 import numpy as np
 
+from bot.tuning import LINKS, RETRIEVAL
 from index.embed import Embedder
+from index.links import topic_links
 from index.normalize import clean_question, content_words, normalize_text, query_terms
 from index.store import Snapshot
 from index.types import Article, Passage
 
 logger = logging.getLogger(__name__)
 
-MODES = ("hybrid", "bm25", "dense")
-CANDIDATES = 60
-LEXICAL_WEIGHT = 1.0  # BM25 (scaled to the question's best match) against cosine similarity
-# Two articles "speak to the same question" when both score within this share of the best one
-# and their contents are this similar; the newest of them then leads.
-SAME_QUESTION_RATIO = 0.75
-SAME_TOPIC_COSINE = 0.8
-RECENCY_WINDOW = 5
-TEXT_CACHE_SIZE = 4096
-SUPPORT_WEIGHT = 0.1  # an article with several matching passages gains a little
+Mode = Literal["hybrid", "bm25", "dense"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 @dataclass(frozen=True)
@@ -66,7 +61,7 @@ class Retrieval:
 class HybridRetriever:
     """Searches one loaded index Snapshot; `search` is safe to call from several threads."""
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder, mode: str = "hybrid") -> None:
+    def __init__(self, snapshot: Snapshot, embedder: Embedder, mode: Mode = "hybrid") -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         if snapshot.faiss_index is None or snapshot.lexical is None:
@@ -74,13 +69,18 @@ class HybridRetriever:
         self.snapshot = snapshot
         self.embedder = embedder
         self.mode = mode
-        self._topics: tuple[dict[str, int], np.ndarray] | None = None
+        self._links: dict[str, set[str]] | None = None
+        self._rows: dict[str, list[int]] = {}
+        self._article_rows: dict[str, int] = {}
+        self._article_matrix = np.zeros((0, 1), dtype=np.float32)
         self._texts: dict[str, str] = {}
 
     def warm_up(self) -> None:
-        """Compute the article topic vectors and load the embedding model."""
-        if self._topics is None:
-            self._topics = self._article_vectors()
+        """Link articles on the same topic and load the embedding model."""
+        if self._links is None:
+            for row, passage in enumerate(self.snapshot.passages):
+                self._rows.setdefault(passage.article_id, []).append(row)
+            self._links = self._topic_links()
             self.snapshot.lexical.prepare_search()
         self.embedder.warm_up()
 
@@ -99,7 +99,7 @@ class HybridRetriever:
         scores = np.zeros(len(self.snapshot.passages), dtype=np.float32)
         if vector is None or not len(scores):
             return scores
-        k = min(len(scores), max(CANDIDATES, 1))
+        k = min(len(scores), max(RETRIEVAL.candidates, 1))
         sims, rows = self.snapshot.faiss_index.search(vector, k)
         valid = rows[0] >= 0
         scores[rows[0][valid]] = sims[0][valid]
@@ -107,7 +107,7 @@ class HybridRetriever:
 
     def _fuse(self, lexical: np.ndarray, dense: np.ndarray) -> np.ndarray:
         """Passage score: cosine similarity plus the scaled BM25 score (each 0 when its retriever is off)."""
-        return np.maximum(dense, 0.0) + LEXICAL_WEIGHT * lexical
+        return np.maximum(dense, 0.0) + RETRIEVAL.lexical_weight * lexical
 
     def _article_vectors(self) -> tuple[dict[str, int], np.ndarray]:
         """Mean passage vector of each article (unit rows), to tell when two articles share a topic."""
@@ -122,25 +122,41 @@ class HybridRetriever:
         sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
         return positions, sums
 
-    def same_topic(self, a: ArticleHit, b: ArticleHit) -> float:
-        """Cosine similarity of two articles' mean passage vectors."""
-        positions, vectors = self._topics
-        return float(vectors[positions[a.article.article_id]] @ vectors[positions[b.article.article_id]])
+    def _topic_links(self) -> dict[str, set[str]]:
+        positions, vectors = self._article_rows, self._article_matrix = self._article_vectors()
+        ids = list(positions)
+        dates = [self.issue_date(self.snapshot.articles[a]) for a in ids]
+        links: dict[str, set[str]] = {}
+        for link in topic_links(ids, vectors, dates, min_cosine=LINKS.min_cosine, per_article=LINKS.per_article):
+            links.setdefault(link.older, set()).add(link.newer)
+            links.setdefault(link.newer, set()).add(link.older)
+        return links
 
-    def prefer_newest(self, hits: list[ArticleHit]) -> list[ArticleHit]:
-        """Move the newest article that answers the same question as the best one to the front."""
-        if not hits:
-            return hits
-        best = lead = hits[0]
-        for hit in hits[1:RECENCY_WINDOW]:
-            if (hit.issue_date > lead.issue_date and hit.score >= SAME_QUESTION_RATIO * best.score
-                    and self.same_topic(hit, best) >= SAME_TOPIC_COSINE):
-                lead = hit
-        return [lead] + [h for h in hits if h is not lead]
+    def passage_similarities(self, article_id: str, vector: np.ndarray) -> list[tuple[str, float]]:
+        """(text, cosine with the question vector) of every passage of an article, from the stored vectors:
+        choosing sentences then needs no model call."""
+        rows = self._rows.get(article_id, [])
+        index = self.snapshot.faiss_index
+        vectors = np.vstack([index.reconstruct(row) for row in rows]) if rows else np.zeros((0, index.d))
+        return [(self.snapshot.passages[row].text, float(cos)) for row, cos in zip(rows, vectors @ vector)]
+
+    def article_similarity(self, article_id: str, vector: np.ndarray) -> float:
+        """Cosine of the question vector with the article's mean passage vector (the whole article's topic)."""
+        row = self._article_rows.get(article_id)
+        return float(self._article_matrix[row] @ vector) if row is not None else 0.0
+
+    def linked(self, a: str, b: str) -> bool:
+        """True when two articles of different issues are on the same topic."""
+        return b in self._links.get(a, ())
 
     def idf(self, word: str) -> float:
         """Rarity of a word across passages; a word no passage uses is rarest."""
         return self.snapshot.lexical.idf(word)
+
+    def known(self, word: str) -> float:
+        """Share of a word's character pairs that some passage contains (1.0 for a word the bulletins use)."""
+        pairs = [word[i : i + 2] for i in range(len(word) - 1)] or [word]
+        return sum(self.snapshot.lexical.has_term(p) for p in pairs) / len(pairs)
 
     def coverage(self, words: list[str], text: str) -> float:
         """IDF-weighted share of the question's words found in a (normalised) text.
@@ -165,7 +181,7 @@ class HybridRetriever:
         if text is None:
             article = self.snapshot.articles[article_id]
             text = normalize_text(f"{article.title} {article.body}")
-            if len(self._texts) >= TEXT_CACHE_SIZE:
+            if len(self._texts) >= RETRIEVAL.text_cache_size:
                 self._texts.clear()
             self._texts[article_id] = text
         return text
@@ -183,7 +199,7 @@ class HybridRetriever:
         ranked_dense = np.sort(dense)[::-1]
         fused = self._fuse(lexical, dense)
         by_article: dict[str, ArticleHit] = {}
-        for row in np.argsort(-fused, kind="stable")[:CANDIDATES]:
+        for row in np.argsort(-fused, kind="stable")[: RETRIEVAL.candidates]:
             if fused[row] <= 0:
                 break
             passage = self.snapshot.passages[row]
@@ -195,12 +211,12 @@ class HybridRetriever:
                     article, self.issue_date(article), 0.0, 0.0, 0.0)
             entry.passages.append(hit)
         for entry in by_article.values():
-            entry.score = entry.passages[0].fused + SUPPORT_WEIGHT * sum(p.fused for p in entry.passages[1:3])
+            entry.score = entry.passages[0].fused + RETRIEVAL.support_weight * sum(p.fused for p in entry.passages[1:3])
             entry.dense = max(p.dense for p in entry.passages)
             entry.lexical = max(p.lexical for p in entry.passages)
         hits = sorted(by_article.values(), key=lambda h: (-h.score, -h.issue_date.toordinal()))
         return Retrieval(
-            question, normalized, words, self.prefer_newest(hits)[:limit], None if vector is None else vector[0],
+            question, normalized, words, hits[:limit], None if vector is None else vector[0],
             top_dense=float(ranked_dense[0]),
             dense_gap=float(ranked_dense[0] - ranked_dense[min(10, len(ranked_dense) - 1)]),
         )

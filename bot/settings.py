@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.tuning import MODEL_PATH
+
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 
 
@@ -38,7 +40,7 @@ class Settings(BaseSettings):
 
     templates_path: Path = REPO_CONFIG / "templates.yaml"
     stale_after_days: int = Field(90, ge=1)
-    min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    answer_model_path: Path = Field(MODEL_PATH, description="the fitted answerability model (bulletin-bot fit)")
     answer_max_chars: int = Field(360, ge=50, le=3000)
 
     telegram_token: SecretStr | None = None

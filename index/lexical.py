@@ -79,6 +79,10 @@ class LexicalIndex:
         """A new index holding only these rows, in this order (terms no longer used stay harmless)."""
         return LexicalIndex(self.vocab, self.rows[rows])
 
+    def has_term(self, term: str) -> bool:
+        """True when some passage contains the term."""
+        return term in self.term_ids
+
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency of a term (unknown terms are the rarest)."""
         index = self.term_ids.get(term)

@@ -1,0 +1,124 @@
+"""The evidence that a quoted article answers a question: named features for the answerability model.
+
+Topical similarity alone cannot tell "the article on this topic states what you ask" from "the
+article on this topic does not say", so beside retrieval scores the features ask whether the
+question's specific words (weighted by how informative they are in general Chinese, from jieba's
+dictionary frequencies) appear in the article and the quote, whether a place the question names is the
+article's, and whether the quote states the kind of fact asked."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import astuple, dataclass, fields
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+from bot.facts import FactKind, unstated
+from index.normalize import is_chinese
+
+# A place name the question gives: jieba tags it "ns", or it ends like one (茌平区, 沙镇, 湖西街道).
+PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|镇|乡|村|街道|社区)$")
+MAX_INFO = 20.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One candidate answer's features; every field is a float the model weighs."""
+
+    dense_top: float  # best passage cosine over the whole index
+    dense_gap: float  # best minus 11th best cosine: how much the best match stands out
+    dense_article: float  # best passage cosine inside this article
+    dense_whole: float  # cosine with the article's mean passage vector
+    lexical_article: float  # this article's BM25, scaled to the question's best
+    score_ratio: float  # this article's fused score over the best article's
+    coverage_article: float  # IDF-weighted share of the question's words in the article
+    coverage_title: float
+    coverage_quote: float
+    quote_similarity: float  # best cosine of a quoted sentence with the question
+    missing_info_max: float  # most informative question word absent from the article (0..1)
+    missing_info_share: float  # informativeness-weighted share of question words absent from the article
+    missing_quote_max: float  # … absent from the quote and title
+    missing_quote_share: float
+    unknown_info_max: float  # most informative question word that no bulletin uses at all
+    missing_place: float  # 1 when the question names a place the article never names
+    kind_asked: float  # 1 when the question asks for a phone, time, place, price…
+    kind_unstated_quote: float  # 1 when that kind is asked but the quote does not state it about the topic
+    kind_unstated_article: float  # … nor does the whole article
+    chinese: float
+    question_words: float  # log(1 + number of content words)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def vector(self) -> np.ndarray:
+        return np.array(astuple(self), dtype=np.float64)
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> tuple[dict[str, int], int]:
+    import jieba
+
+    jieba.initialize()
+    return jieba.dt.FREQ, jieba.dt.total
+
+
+def informativeness(word: str) -> float:
+    """How specific a word is in general Chinese (0..1): −log of its jieba dictionary frequency.
+    Words jieba does not know (place and office names, typos) count as most specific."""
+    freq, total = _dictionary()
+    count = freq.get(word, 0)
+    return min(MAX_INFO, -math.log((count or 0.5) / total)) / MAX_INFO
+
+
+def present(word: str, text: str) -> float:
+    """1 when the word is in the text; for a longer word, the share of its character pairs that are."""
+    if word in text:
+        return 1.0
+    if len(word) < 2:
+        return 0.0
+    pairs = [word[i : i + 2] for i in range(len(word) - 1)]
+    return sum(p in text for p in pairs) / len(pairs)
+
+
+def missing_words(words: list[str], text: str) -> tuple[float, float]:
+    """(most informative absent word, informativeness-weighted absent share) of the question's words."""
+    if not words:
+        return 0.0, 0.0
+    infos = [informativeness(w) for w in words]
+    absent = [(1.0 - present(w, text)) * info for w, info in zip(words, infos)]
+    return max(absent), sum(absent) / sum(infos)
+
+
+def unknown_words(words: list[str], known: Callable[[str], float]) -> float:
+    """The most informative Chinese question word that the bulletins never use (`known` gives the share of a
+    word's character pairs found anywhere in the index)."""
+    return max((informativeness(w) * (1.0 - known(w)) for w in words if len(w) > 1 and is_chinese(w)), default=0.0)
+
+
+@lru_cache(maxsize=4096)
+def question_places(question: str) -> tuple[str, ...]:
+    """Place names in a (normalised) question."""
+    import jieba.posseg
+
+    return tuple(w for w, flag in jieba.posseg.lcut(question)
+                 if len(w) > 1 and (flag == "ns" or PLACE_SUFFIX.fullmatch(w)))
+
+
+def place_missing(question: str, text: str) -> float:
+    """1 when the question names a place that the article does not (沙市区 against 荆州区)."""
+    return float(any(place not in text for place in question_places(question)))
+
+
+def kind_flags(question: str, kinds: list[FactKind], quote: list[str], article: str) -> tuple[float, float, float]:
+    """(asked, unstated in the quote, unstated in the article) for the kinds of fact the question asks."""
+    if not kinds:
+        return 0.0, 0.0, 0.0
+    return 1.0, float(bool(unstated(question, quote))), float(bool(unstated(question, [article])))
+
+
+def is_chinese_question(question: str) -> float:
+    return float(is_chinese(question))

@@ -1,0 +1,189 @@
+"""Article + question → the smallest quote that answers: whole sentences, in reading order, no dateline.
+
+A quote is made of whole sentences of the article (split at 。！？, so clauses joined by "；" such as
+"每天08:00-11:00；14:00-17:00" stay together). Sentences that are not adjacent in the article are joined
+by "……"; a list is quoted whole or marked as partial with its size; no sentence is quoted twice."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from bot.facts import FactKind, states_kind
+from bot.tuning import QUOTE
+from index.normalize import normalize_text
+
+# A quote sentence ends at 。！？ (not at ；: its clauses often carry one fact together).
+QUOTE_END = re.compile(r"(?:[。！？!?]|…{2,})[”’」』）)】]*")
+# "东昌府讯 ", "本报讯　", "聊城讯（记者 张三）": the dateline says who reported, not what was asked.
+DATELINE = re.compile(r"^\s*[\u4e00-\u9fff]{1,8}讯(?:\s*[（(][^）)]{0,30}[）)][\s　]*|[\s　]+)")
+# An enumeration's items: "第二步，…", "二是…", "1.古楼街道…", "（三）…".
+LIST_ITEM = re.compile(r"第[一二三四五六七八九十\d]+步"
+                       r"|(?:^|[：:，,；;])\s*[一二三四五六七八九十]是"
+                       r"|^\s*(?:\d+|[一二三四五六七八九十]+)[.、．]"
+                       r"|^\s*[（(][一二三四五六七八九十\d]+[）)]")
+# A list written inside one sentence: "发热门诊：A；B；C。"
+INLINE_ITEMS = re.compile(r"[；;]")
+GAP = "……"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One quotable sentence of an article, with where it stands."""
+
+    text: str
+    paragraph: int
+    index: int  # position in the article, counting every sentence
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The sentences quoted from one article, and what a reader needs to know about them."""
+
+    sentences: tuple[Sentence, ...]
+    list_size: int = 0  # items in the list the quote takes part of; 0 when nothing is left out
+
+    @property
+    def text(self) -> str:
+        pieces: list[str] = []
+        previous: Sentence | None = None
+        for sentence in self.sentences:
+            if previous is not None and sentence.index != previous.index + 1:
+                pieces.append(GAP)
+            pieces.append(sentence.text)
+            previous = sentence
+        if self.list_size:
+            pieces.append(f"{GAP}（共{self.list_size}项，以上为其中{self.quoted_items}项）")
+        return "".join(pieces)
+
+    @property
+    def quoted_items(self) -> int:
+        return sum(1 for s in self.sentences if LIST_ITEM.search(s.text))
+
+
+def strip_dateline(text: str) -> str:
+    """The sentence without a leading "东昌府讯 "-style dateline."""
+    return DATELINE.sub("", text, count=1)
+
+
+def article_sentences(body: str) -> list[Sentence]:
+    """The article's sentences in reading order (the opening dateline cut, repeated sentences dropped)."""
+    sentences: list[Sentence] = []
+    seen: set[str] = set()
+    for number, paragraph in enumerate(body.split("\n\n")):
+        start = 0
+        pieces = []
+        for match in QUOTE_END.finditer(paragraph):
+            pieces.append(paragraph[start : match.end()])
+            start = match.end()
+        pieces.append(paragraph[start:])
+        for piece in pieces:
+            text = piece.strip()
+            if not sentences:
+                text = strip_dateline(text)
+            key = normalize_text(text)
+            if text and key not in seen:
+                seen.add(key)
+                sentences.append(Sentence(text, number, len(sentences)))
+    return sentences
+
+
+def choose_quote(sentences: list[Sentence], scores: list[float], kinds: list[FactKind], budget: int,
+                 states_topic: Callable[[str], bool]) -> Quote:
+    """The fewest sentences that answer: the best one, plus one that states an asked fact the best one
+    lacks, plus an adjacent sentence scoring nearly as well; a list run is kept whole or marked partial.
+
+    `scores` has one relevance score per sentence; `states_topic(text)` says whether a normalised
+    sentence names the question's topic (a fact about something else does not count)."""
+    if not sentences:
+        return Quote(())
+    order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    best = order[0]
+    chosen = {best}
+    normalized = [normalize_text(s.text) for s in sentences]
+
+    def stated(indices: set[int]) -> set[str]:
+        return {k.name for k in kinds for i in indices if states_kind(k, normalized[i])}
+
+    # an asked fact the best sentence does not state: take the best sentence that states it about the topic
+    for kind in kinds:
+        if kind.name in stated(chosen):
+            continue
+        for i in order[1:]:
+            if (scores[i] >= QUOTE.fact_share * scores[best] and states_kind(kind, normalized[i])
+                    and states_topic(normalized[i])):
+                chosen.add(i)
+                break
+    # a neighbour that scores nearly as well usually finishes the thought ("…。办理时需携带…")
+    for i in (best - 1, best + 1):
+        if 0 <= i < len(sentences) and scores[i] >= QUOTE.neighbour_share * scores[best]:
+            chosen.add(i)
+    chosen = _whole_lists(sentences, chosen)
+    return _within_budget(sentences, chosen, best, budget)
+
+
+def _whole_lists(sentences: list[Sentence], chosen: set[int]) -> set[int]:
+    """Extend a chosen list item to its whole run of items (第一步…第四步)."""
+    items = [bool(LIST_ITEM.search(s.text)) for s in sentences]
+    extended = set(chosen)
+    for i in chosen:
+        if not items[i]:
+            continue
+        lo = hi = i
+        while lo > 0 and items[lo - 1]:
+            lo -= 1
+        while hi + 1 < len(items) and items[hi + 1]:
+            hi += 1
+        # the sentence introducing the list ("办理步骤如下：") belongs with it
+        if lo > 0 and sentences[lo - 1].text.rstrip("。").endswith(("：", ":")):
+            lo -= 1
+        extended.update(range(lo, hi + 1))
+    return extended
+
+
+def _within_budget(sentences: list[Sentence], chosen: set[int], best: int, budget: int) -> Quote:
+    """Drop the chosen sentences farthest from the best one until the quote fits; say when a list is cut."""
+    keep = sorted(chosen, key=lambda i: (abs(i - best), i))
+    while len(keep) > 1 and sum(len(sentences[i].text) for i in keep) > budget:
+        keep.pop()
+    run = [i for i in range(len(sentences)) if LIST_ITEM.search(sentences[i].text)]
+    picked = tuple(sentences[i] for i in sorted(keep))
+    in_run = [i for i in keep if i in run]
+    run_size = _run_length(sentences, in_run[0]) if in_run else 0
+    partial = run_size if in_run and len(in_run) < run_size else 0
+    if len(picked) == 1 and len(picked[0].text) > budget:
+        picked = (_cut_long(picked[0], budget),)
+    return Quote(picked, partial)
+
+
+def _run_length(sentences: list[Sentence], i: int) -> int:
+    items = [bool(LIST_ITEM.search(s.text)) for s in sentences]
+    lo = hi = i
+    while lo > 0 and items[lo - 1]:
+        lo -= 1
+    while hi + 1 < len(items) and items[hi + 1]:
+        hi += 1
+    return hi - lo + 1
+
+
+def _cut_long(sentence: Sentence, budget: int) -> Sentence:
+    """An over-long sentence is cut after a "；" or "，" before the budget, marking the cut with "……"."""
+    text = sentence.text
+    cut = max(text.rfind(mark, 0, budget - 2) for mark in "；;，,")
+    cut = cut + 1 if cut > budget // 3 else budget - 2
+    return Sentence(text[:cut] + GAP, sentence.paragraph, sentence.index)
+
+
+def sentence_scores(sentences: list[Sentence], coverage: Callable[[str], float], prior: Callable[[str], float],
+                    kinds: list[FactKind], similarities: dict[int, float]) -> list[float]:
+    """One relevance score per sentence: question words covered, closeness to the retrievers' best passage,
+    stating an asked kind of fact, and embedding similarity to the question."""
+    scores = []
+    for i, sentence in enumerate(sentences):
+        normalized = normalize_text(sentence.text)
+        value = coverage(normalized) + QUOTE.passage_prior * prior(sentence.text)
+        value += QUOTE.fact_bonus if any(states_kind(k, normalized) for k in kinds) else 0.0
+        value += QUOTE.dense_weight * similarities.get(i, 0.0)
+        scores.append(value)
+    return scores

@@ -1,0 +1,63 @@
+"""Every tuned number of ranking and answering, in one place, with the data it was set on.
+
+"tune" below means the tune split of samples/eval/trust_questions.jsonl (questions whose `split` is
+"tune") plus samples/eval/questions.jsonl; nothing here was chosen by looking at the check split or at
+samples/eval/dev_questions.jsonl. The answerability model's weights and thresholds are fitted by
+`bulletin-bot fit` and live in bot/answerability.json, with the counts of the data they were fitted on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RetrievalKnobs:
+    """How BM25 and dense search are fused and grouped by article."""
+
+    candidates: int = 60  # passages taken from each retriever
+    lexical_weight: float = 1.0  # scaled BM25 against cosine similarity (first release, bundled questions)
+    support_weight: float = 0.1  # an article with several matching passages gains a little
+    text_cache_size: int = 4096
+
+
+@dataclass(frozen=True)
+class QuoteKnobs:
+    """How the sentences of an article are scored and chosen for the quote."""
+
+    passage_prior: float = 0.1  # a sentence inside the retrievers' best passage
+    fact_bonus: float = 0.5  # a sentence stating the kind of fact asked (a time for 几点)
+    dense_weight: float = 2.0  # the sentence's own cosine similarity to the question
+    fact_share: float = 0.3  # a second sentence stating a missing asked fact must score this share of the best
+    neighbour_share: float = 0.85  # an adjacent sentence scoring this share of the best completes the quote
+
+
+@dataclass(frozen=True)
+class AnswerKnobs:
+    """Which articles are weighed for an answer and how the newest one wins."""
+
+    rerank_depth: int = 3  # the top articles whose quotes are scored by the answerability model
+    linked_depth: int = 10  # a newer article on the same topic is weighed when it ranks this high
+    related_limit: int = 3
+    related_floor_share: float = 0.5  # titles suggested with a refusal need half the "related" probability
+    max_parts: int = 3  # a question with several parts ("…在哪？电话多少") is also answered part by part
+
+
+@dataclass(frozen=True)
+class LinkKnobs:
+    """Articles of different issues on the same topic (a site list and its update), linked at index time.
+
+    Mean passage vectors of the bundled issues' update pairs sit at 0.61–0.87 (公交 01-09 → 02-20: 0.61,
+    医保 01-09 → 03-13: 0.69, 核酸采样点 11-28 → 01-09: 0.72, 发热门诊: 0.78–0.85); some unrelated pairs of
+    the same field score as high (医保缴费 → 养老保险缴费: 0.83), so links only widen the candidates: the
+    answerability model still decides whether a linked article answers the question."""
+
+    min_cosine: float = 0.60
+    per_article: int = 5
+
+
+RETRIEVAL = RetrievalKnobs()
+QUOTE = QuoteKnobs()
+ANSWER = AnswerKnobs()
+LINKS = LinkKnobs()
+MODEL_PATH = Path(__file__).with_name("answerability.json")
