@@ -14,9 +14,9 @@ from datetime import date
 from typing import Callable, Literal
 
 from bot.answerability import AnswerModel, Outcome
-from bot.evidence import Evidence, is_chinese_question, kind_flags, missing_words, place_missing, unknown_words
+from bot.evidence import Evidence, SentenceEvidence, is_chinese_question, kind_flags, missing_words, place_missing, unknown_words
 from bot.facts import FactKind, asked_kinds, names_topic, topic_words
-from bot.quote import Quote, Sentence, article_sentences, choose_quote, sentence_scores
+from bot.quote import Quote, Sentence, article_sentences, choose_quote, sentence_evidence
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
 from bot.tuning import ANSWER, QUOTE
 from index.normalize import clean_question, has_content, normalize_text
@@ -102,36 +102,64 @@ class QuestionContext:
         return cls(retriever.search(question, limit=ANSWER.linked_depth), retriever, budget)
 
 
-def weigh(q: QuestionContext, hits: list[ArticleHit]) -> list[Candidate]:
-    """Quote each hit and gather the evidence that the quote answers the question."""
-    retriever, words = q.retriever, q.retrieval.words
+@dataclass
+class ArticleView:
+    """One candidate article's sentences, with what is known of their relevance so far."""
+
+    hit: ArticleHit
+    sentences: list[Sentence]
+    passages: tuple[str, str]  # texts of the retrievers' best and second passage in it
+    similarities: dict[int, float]  # sentence index → cosine with the question
+    scores: list[float] = field(default_factory=list)
+
+    def evidence(self, q: QuestionContext) -> list[SentenceEvidence]:
+        coverage = (lambda text: q.retriever.coverage(q.retrieval.words, text)) if q.retrieval.words else (
+            lambda text: 0.0)
+        return sentence_evidence(self.sentences, q.text, q.kinds, coverage, self.passages, self.similarities)
+
+
+def view(q: QuestionContext, hit: ArticleHit) -> ArticleView:
+    """The article's sentences; each sentence's similarity first estimated as that of its stored passage."""
+    sentences = article_sentences(hit.article.body)
+    passages = [p.passage.text for p in hit.passages if p.passage.text != hit.article.title]
+    similarities = {}
+    if q.retrieval.vector is not None:
+        stored = q.retriever.passage_similarities(hit.article.article_id, q.retrieval.vector)
+        for sentence in sentences:
+            head, tail = sentence.text[:12], sentence.text[-12:]
+            similarities[sentence.index] = max((cos for text, cos in stored if head in text or tail in text),
+                                               default=0.0)
+    return ArticleView(hit, sentences, tuple((passages + ["", ""])[:2]), similarities)
+
+
+def embed_sentences(q: QuestionContext, views: list[ArticleView], per_article: int | None) -> None:
+    """Replace the estimates by the sentences' own similarity: for the `per_article` best-scored sentences
+    of every view (all sentences when None), embedded in one call."""
+    if q.retrieval.vector is None:
+        return
+    chosen = [(v, s) for v in views for s in (
+        v.sentences if per_article is None
+        else [v.sentences[i] for i in sorted(range(len(v.sentences)), key=lambda i: -v.scores[i])[:per_article]])]
+    vectors = q.retriever.sentence_vectors([s.text for _, s in chosen])
+    for (v, sentence), cos in zip(chosen, vectors @ q.retrieval.vector):
+        v.similarities[sentence.index] = float(cos)
+
+
+def weigh(q: QuestionContext, hits: list[ArticleHit],
+          score: Callable[[list[SentenceEvidence]], list[float]]) -> list[Candidate]:
+    """Quote each hit (its sentences scored by `score`, the sentence model) and gather the evidence that the
+    quote answers the question."""
+    views = [view(q, hit) for hit in hits]
+    for v in views:
+        v.scores = score(v.evidence(q))
+    embed_sentences(q, views, QUOTE.dense_shortlist)
     best_score = q.retrieval.hits[0].score if q.retrieval.hits else 1.0
     out = []
-    for hit in hits:
-        sentences = article_sentences(hit.article.body)
-        passages = [p.passage.text for p in hit.passages if p.passage.text != hit.article.title]
-        best, second = (passages + ["", ""])[:2]
-        similarities = _sentence_similarities(q, hit, sentences)
-        scores = sentence_scores(
-            sentences, lambda text: retriever.coverage(words, text) if words else 0.0,
-            lambda text, best=best, second=second: 1.0 if text in best else 1 / 3 if text in second else 0.0,
-            q.kinds, similarities)
-        quote = choose_quote(sentences, scores, q.kinds, q.budget,
+    for v in views:
+        v.scores = score(v.evidence(q))
+        quote = choose_quote(v.sentences, v.scores, q.kinds, q.budget,
                              lambda text: not q.topic or names_topic(text, q.topic))
-        out.append(Candidate(hit, quote, _evidence(q, hit, quote, similarities, best_score)))
-    return out
-
-
-def _sentence_similarities(q: QuestionContext, hit: ArticleHit, sentences: list[Sentence]) -> dict[int, float]:
-    """Each sentence's similarity to the question: that of the stored passage holding it (passages are a few
-    sentences long, so no sentence needs embedding while a resident waits)."""
-    if q.retrieval.vector is None:
-        return {}
-    passages = q.retriever.passage_similarities(hit.article.article_id, q.retrieval.vector)
-    out = {}
-    for sentence in sentences:
-        head, tail = sentence.text[:12], sentence.text[-12:]
-        out[sentence.index] = max((cos for text, cos in passages if head in text or tail in text), default=0.0)
+        out.append(Candidate(v.hit, quote, _evidence(q, v.hit, quote, v.similarities, best_score)))
     return out
 
 
@@ -187,7 +215,7 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
     """Weigh the top articles and the newer articles linked to them; the newest that answers wins."""
     if not q.retrieval.hits:
         return None
-    weighed = weigh(q, candidate_hits(q))
+    weighed = weigh(q, candidate_hits(q), model.sentence_scores)
     for candidate in weighed:
         candidate.probability = model.probability(candidate.evidence)
     chosen, same = choose(weighed, q.retriever.linked, model.recency_margin)

@@ -88,16 +88,17 @@ def _chat(engine: Engine) -> int:
 
 def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluate import load_questions
-    from bot.fit import collect, fit_model
+    from bot.fit import collect, fit_model, fit_sentences
 
     questions = [q for path in args.files for q in load_questions(path) if q.split == "tune"]
     questions += [q for path in args.whole for q in load_questions(path)]
     engine.reload_index()
     retriever = engine.loaded.retriever
-    data = collect(retriever, questions, settings.answer_max_chars)
+    sentences = fit_sentences(retriever, questions, settings.answer_max_chars)
+    data = collect(retriever, questions, settings.answer_max_chars, sentences)
     sources = {"files": [str(p) for p in args.files], "split": "tune", "whole_files": [str(p) for p in args.whole],
                "questions": len(questions), "index_version": engine.loaded.version}
-    model = fit_model(data, retriever, sources)
+    model = fit_model(data, retriever, sentences, sources)
     model.save(args.output)
     print(f"fitted on {len(questions)} questions ({model.fitted_on['examples']} weighed articles, "
           f"{model.fitted_on['positives']} right): answer ≥ {model.answer_threshold}, "

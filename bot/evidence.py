@@ -58,6 +58,30 @@ class Evidence:
         return np.array(astuple(self), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class SentenceEvidence:
+    """Why one sentence of an article may state the answer; the sentence model weighs these."""
+
+    coverage: float  # IDF-weighted share of the question's words in the sentence
+    similarity: float  # cosine with the question (the sentence's own, or its passage's before embedding)
+    in_best_passage: float  # the sentence is in the passage the retrievers ranked best
+    in_second_passage: float
+    states_asked: float  # it states a kind of fact the question asks (a time for 几点)
+    states_asked_topic: float  # … in a clause naming the question's topic
+    kind_asked: float
+    first: float  # the article's opening sentence
+    position: float  # place in the article, 0 (start) to 1 (end)
+    length: float  # log of its length in characters
+    list_item: float  # an item of an enumeration (第一步…, 1.…)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def vector(self) -> np.ndarray:
+        return np.array(astuple(self), dtype=np.float64)
+
+
 @lru_cache(maxsize=1)
 def _dictionary() -> tuple[dict[str, int], int]:
     import jieba

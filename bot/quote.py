@@ -6,11 +6,13 @@ by "……"; a list is quoted whole or marked as partial with its size; no sente
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.facts import FactKind, states_kind
+from bot.evidence import SentenceEvidence
+from bot.facts import FactKind, states_kind, unstated
 from bot.tuning import QUOTE
 from index.normalize import normalize_text
 
@@ -119,6 +121,9 @@ def choose_quote(sentences: list[Sentence], scores: list[float], kinds: list[Fac
     for i in (best - 1, best + 1):
         if 0 <= i < len(sentences) and scores[i] >= QUOTE.neighbour_share * scores[best]:
             chosen.add(i)
+    # the runner-up joins when it is nearly as likely to hold the answer: one sentence alone often misses it
+    if len(order) > 1 and scores[order[1]] >= QUOTE.second_share * scores[best]:
+        chosen.add(order[1])
     chosen = _whole_lists(sentences, chosen)
     return _within_budget(sentences, chosen, best, budget)
 
@@ -175,15 +180,20 @@ def _cut_long(sentence: Sentence, budget: int) -> Sentence:
     return Sentence(text[:cut] + GAP, sentence.paragraph, sentence.index)
 
 
-def sentence_scores(sentences: list[Sentence], coverage: Callable[[str], float], prior: Callable[[str], float],
-                    kinds: list[FactKind], similarities: dict[int, float]) -> list[float]:
-    """One relevance score per sentence: question words covered, closeness to the retrievers' best passage,
-    stating an asked kind of fact, and embedding similarity to the question."""
-    scores = []
-    for i, sentence in enumerate(sentences):
+def sentence_evidence(sentences: list[Sentence], question: str, kinds: list[FactKind],
+                      coverage: Callable[[str], float], passages: tuple[str, str],
+                      similarities: dict[int, float]) -> list[SentenceEvidence]:
+    """The features of every sentence for the sentence model (bot/answerability.py)."""
+    best, second = passages
+    out = []
+    for sentence in sentences:
         normalized = normalize_text(sentence.text)
-        value = coverage(normalized) + QUOTE.passage_prior * prior(sentence.text)
-        value += QUOTE.fact_bonus if any(states_kind(k, normalized) for k in kinds) else 0.0
-        value += QUOTE.dense_weight * similarities.get(i, 0.0)
-        scores.append(value)
-    return scores
+        asked = any(states_kind(k, normalized) for k in kinds)
+        out.append(SentenceEvidence(
+            coverage=coverage(normalized), similarity=similarities.get(sentence.index, 0.0),
+            in_best_passage=float(sentence.text in best), in_second_passage=float(sentence.text in second),
+            states_asked=float(asked), states_asked_topic=float(asked and not unstated(question, [normalized])),
+            kind_asked=float(bool(kinds)), first=float(sentence.index == 0),
+            position=sentence.index / max(len(sentences) - 1, 1), length=math.log(1 + len(sentence.text)),
+            list_item=float(bool(LIST_ITEM.search(sentence.text)))))
+    return out

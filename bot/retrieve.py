@@ -74,6 +74,7 @@ class HybridRetriever:
         self._article_rows: dict[str, int] = {}
         self._article_matrix = np.zeros((0, 1), dtype=np.float32)
         self._texts: dict[str, str] = {}
+        self._sentence_vectors: dict[str, np.ndarray] = {}
 
     def warm_up(self) -> None:
         """Link articles on the same topic and load the embedding model."""
@@ -139,6 +140,21 @@ class HybridRetriever:
         index = self.snapshot.faiss_index
         vectors = np.vstack([index.reconstruct(row) for row in rows]) if rows else np.zeros((0, index.d))
         return [(self.snapshot.passages[row].text, float(cos)) for row, cos in zip(rows, vectors @ vector)]
+
+    def sentence_vectors(self, sentences: list[str]) -> np.ndarray:
+        """Unit vectors of sentences; the ones seen before come from a bounded cache (safe across threads:
+        a lookup never depends on the cache keeping an entry)."""
+        found = {s: self._sentence_vectors.get(s) for s in sentences}
+        missing = [s for s, vector in found.items() if vector is None]
+        if missing:
+            encoded = dict(zip(missing, self.embedder.encode(missing)))
+            found.update(encoded)
+            if len(self._sentence_vectors) + len(missing) > RETRIEVAL.text_cache_size:
+                self._sentence_vectors = {}
+            self._sentence_vectors.update(encoded)
+        if not sentences:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return np.vstack([found[s] for s in sentences])
 
     def article_similarity(self, article_id: str, vector: np.ndarray) -> float:
         """Cosine of the question vector with the article's mean passage vector (the whole article's topic)."""

@@ -18,18 +18,18 @@ class RetrievalKnobs:
     candidates: int = 60  # passages taken from each retriever
     lexical_weight: float = 1.0  # scaled BM25 against cosine similarity (first release, bundled questions)
     support_weight: float = 0.1  # an article with several matching passages gains a little
-    text_cache_size: int = 4096
+    text_cache_size: int = 4096  # normalised article texts and sentence vectors kept between questions
 
 
 @dataclass(frozen=True)
 class QuoteKnobs:
-    """How the sentences of an article are scored and chosen for the quote."""
+    """How the sentences of an article are chosen for the quote (their scores come from the fitted
+    sentence model in bot/answerability.json)."""
 
-    passage_prior: float = 0.1  # a sentence inside the retrievers' best passage
-    fact_bonus: float = 0.5  # a sentence stating the kind of fact asked (a time for 几点)
-    dense_weight: float = 2.0  # the sentence's own cosine similarity to the question
+    dense_shortlist: int = 5  # sentences per candidate embedded while the resident waits (~1 ms each)
     fact_share: float = 0.3  # a second sentence stating a missing asked fact must score this share of the best
     neighbour_share: float = 0.85  # an adjacent sentence scoring this share of the best completes the quote
+    second_share: float = 0.6  # any second sentence scoring this share of the best joins the quote
 
 
 @dataclass(frozen=True)
