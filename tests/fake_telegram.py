@@ -106,6 +106,8 @@ class FakeBotApi:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8")
                 prefix = f"/bot{api.token}/"
+                if not self.path.startswith("/bot"):  # not a Bot API address at all
+                    return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 if not self.path.startswith(prefix):
                     return self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
                 method = self.path[len(prefix):]
