@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import sqlite3
 import time
 from datetime import datetime, timezone
 
@@ -36,6 +37,15 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await send_html(update.effective_message, html.escape(await reload_all(services(context))))
 
 
+async def questions_today(s) -> int | str:
+    """Today's count, or '?' while the log cannot be read (a staff member holding a lock on it)."""
+    try:
+        return await asyncio.to_thread(s.log.questions_today)
+    except sqlite3.Error as exc:
+        logger.warning("question log not readable for /status: %s", exc)
+        return "?"
+
+
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status: index version, issues, articles, last build, uptime, questions today."""
     if not await refuse_unless_admin(update, context):
@@ -50,7 +60,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         f"段落：{len(loaded.snapshot.passages)}",
         f"最近构建：{manifest.get('created', '?')}，模型：{manifest.get('model', '?')}",
         f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分",
-        f"今日提问：{await asyncio.to_thread(s.log.questions_today)}",
+        f"今日提问：{await questions_today(s)}，问题日志写入失败：{s.log.failures} 次",
         f"时间：{datetime.now(timezone.utc).isoformat(timespec='seconds')}",
     ]
     await send_html(update.effective_message, html.escape("\n".join(lines)))

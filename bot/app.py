@@ -83,7 +83,7 @@ async def watch_index(application: Application) -> None:
 async def _post_init(application: Application) -> None:
     s: Services = application.bot_data["services"]
     await asyncio.to_thread(s.engine.warm_up)
-    await asyncio.to_thread(s.log.prune)
+    s.log.prune()
     application.bot_data["watcher"] = asyncio.create_task(watch_index(application))
 
 

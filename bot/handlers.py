@@ -111,8 +111,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     answer = await asyncio.to_thread(s.engine.ask, text)  # off the event loop: others keep being served
     latency = (time.perf_counter() - started) * 1000
     lead = answer.parts[0] if answer.parts else (answer.related[0] if answer.related else None)
-    log_id = await asyncio.to_thread(
-        s.log.record, user_id=user.id, chat_type=message.chat.type, question=text, answered=answer.answered,
+    log_id = s.log.record(  # only queued: a slow or failing log never holds up the reply
+        user_id=user.id, chat_type=message.chat.type, question=text, answered=answer.answered,
         reason=answer.reason, top_article=lead.title if lead else None, top_issue=lead.issue_id if lead else None,
         score=answer.confidence, latency_ms=latency)
     markup = answer_keyboard(answer, log_id) if answer.reason != "empty_question" else None
@@ -170,7 +170,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if kind == "fb":
         log_id, _, value = rest.partition(":")
         if log_id.isdigit():
-            await asyncio.to_thread(s.log.feedback, int(log_id), value == "1")
+            s.log.feedback(int(log_id), value == "1")
         await query.answer(s.engine.templates.render("feedback_thanks"))
         return
     if kind in ("art", "pg"):  # art: from an answer, sent as a new message; pg: turn its page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-
+import time
 
 from index.builder import IndexBuilder
 from index.store import IndexStore
@@ -48,6 +48,32 @@ async def test_full_article_button_and_feedback_stored(bot, fake_api, data_dir):
     assert rows[0][:3] == ("俺们村里能办医保业务吗", 1, 1)
     assert "876543219" not in rows[0][3]
     assert b"876543219" not in (data_dir / "questions.sqlite").read_bytes().replace(b"8765432192", b"")
+
+
+async def test_locked_question_log_holds_up_no_reply(bot, fake_api, data_dir):
+    """A staff member holds a write lock on the question log: answers still come at once."""
+    staff = sqlite3.connect(data_dir / "questions.sqlite", isolation_level=None)
+    staff.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        for user_id in (211, 212, 213):
+            fake_api.push(message("医保能在网上办吗", user_id))
+        for user_id in (211, 212, 213):
+            reply = (await replies(fake_api, user_id))[0]
+            assert "聊城医保" in reply["text"]
+        assert time.monotonic() - started < 3
+        fake_api.push(callback(buttons(reply)[1]["callback_data"], 213))
+        await replies(fake_api, None, 1, method="answerCallbackQuery")
+    finally:
+        staff.execute("COMMIT")
+        staff.close()
+    await asyncio.to_thread(bot.log.flush)  # the queued rows are written once the lock is gone
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    assert db.execute("SELECT COUNT(*), SUM(feedback = 1) FROM questions").fetchone() == (3, 1)
+    db.close()
+    assert bot.log.failures == 0
+    fake_api.push(message("/status", ADMIN))
+    assert "今日提问：3，问题日志写入失败：0 次" in (await replies(fake_api, ADMIN))[0]["text"]
 
 
 async def test_sticker_gets_the_non_text_reply(bot, fake_api):
