@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,16 +15,14 @@ from telegram.ext import ContextTypes
 from bot.answer import Answer
 from bot.engine import Engine
 from bot.flood import FloodLimiter
+from bot.pages import article_texts
 from bot.qlog import QuestionLog
 from bot.reply import split_message
 from bot.settings import Settings
 from bot.templates import TemplateError
-from index.chunk import split_sentences
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)
-
-ARTICLE_PAGE_CHARS = 3000
 
 
 @dataclass
@@ -127,34 +124,16 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(message, services(context).engine.templates.render("non_text"))
 
 
-def article_pages(body: str, limit: int = ARTICLE_PAGE_CHARS) -> list[str]:
-    """Split an article into pages at paragraph or sentence ends, each at most `limit` characters."""
-    pages, current = [], ""
-    for paragraph in body.split("\n\n"):
-        pieces = [paragraph] if len(paragraph) <= limit else [
-            sentence[start:start + limit]  # a sentence longer than a page goes on over pages
-            for sentence in split_sentences(paragraph) for start in range(0, len(sentence), limit)]
-        for i, piece in enumerate(pieces):
-            glue = "\n\n" if current and i == 0 else ""
-            if current and len(current) + len(glue) + len(piece) > limit:
-                pages.append(current)
-                current, glue = "", ""
-            current += glue + piece
-    return pages + [current] if current or not pages else pages
-
-
 def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of a full article as HTML, with previous/next buttons when it is long."""
     article = engine.article(article_id)
     if article is None:
         return "这篇文章已不在当前简报索引中。", None
     issue = engine.loaded.snapshot.issues[article.issue_id]
-    chunks = article_pages(article.body)
-    pages = len(chunks)
+    texts = article_texts(article.title, f"{issue.issue_date.isoformat()} {article.source}", article.body)
+    pages = len(texts)
     page = min(max(page, 0), pages - 1)
-    chunk = chunks[page]
-    head = f"<b>{html.escape(article.title)}</b>\n{issue.issue_date.isoformat()} {html.escape(article.source)}"
-    text = f"{head}\n\n{html.escape(chunk)}" + (f"\n\n（{page + 1}/{pages}）" if pages > 1 else "")
+    text = texts[page]
     buttons = []
     if page > 0:
         buttons.append(InlineKeyboardButton("◀ 上一页", callback_data=f"pg:{article_id}:{page - 1}"))

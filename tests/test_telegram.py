@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import sqlite3
 import time
 
@@ -11,6 +13,7 @@ from index.store import IndexStore
 
 from conftest import ADMIN, NEW_ISSUE, TOKEN
 from fake_telegram import BOT, callback, message, sticker
+from telegram_html import check_telegram_html
 
 async def replies(api, chat_id, count=1, method="sendMessage"):
     return await asyncio.to_thread(api.wait_for, method, count, chat_id)
@@ -74,6 +77,31 @@ async def test_locked_question_log_holds_up_no_reply(bot, fake_api, data_dir):
     assert bot.log.failures == 0
     fake_api.push(message("/status", ADMIN))
     assert "今日提问：3，问题日志写入失败：0 次" in (await replies(fake_api, ADMIN))[0]["text"]
+
+
+async def test_article_full_of_markup_characters_pages_within_the_limit(bot, fake_api, data_dir, embedder, tmp_path):
+    """原文 of an article full of & < >: the first page and every page turned to fit Telegram's limit."""
+    issue = tmp_path / "2023-03-06.txt"
+    issue.write_text("# 符号很多的通知\n\n东昌府讯 " + ("A&B<C>D&&E" * 30 + "。") * 40 + "\n\n" + "&<>" * 1500, "utf-8")
+    before = bot.engine.loaded.version
+    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir), embedder).add, [issue])
+    for _ in range(50):
+        if bot.engine.loaded.version != before:
+            break
+        await asyncio.sleep(0.1)
+    article_id = next(k for k, a in bot.engine.loaded.snapshot.articles.items() if a.title == "符号很多的通知")
+    fake_api.push(callback(f"art:{article_id}:0", 221))
+    texts = [(await replies(fake_api, 221))[0]["text"]]
+    numbered = re.search(r"（1/(\d+)）$", texts[0])
+    assert numbered, "the first page is one message, ending with its page number"
+    pages = int(numbered.group(1))
+    for page in range(1, pages):
+        fake_api.push(callback(f"pg:{article_id}:{page}", 221))
+        texts.append((await replies(fake_api, 221, page, method="editMessageText"))[-1]["text"])
+    for text in texts:
+        check_telegram_html(text)  # at most 4096 characters, valid entities
+        assert len(html.unescape(text.split("\n\n", 1)[1])) <= 1500 + 20
+    assert len(fake_api.sent("sendMessage", 221)) == 1
 
 
 async def test_sticker_gets_the_non_text_reply(bot, fake_api):
@@ -200,7 +228,6 @@ def test_long_article_is_paged_within_the_limit(tmp_path, embedder):
     from bot.engine import Engine
     from bot.handlers import article_page
     from bot.settings import load_settings
-    from telegram_html import check_telegram_html
 
     long_issue = tmp_path / "2023-03-06.txt"
     long_issue.write_text("# 很长的文章 <测试> & 分页\n\n东昌府讯 " + "这是一段用于测试分页的文字。" * 900 + "\n\n(测试)", "utf-8")
@@ -221,12 +248,3 @@ def test_long_article_is_paged_within_the_limit(tmp_path, embedder):
     assert len(pages) >= 4 and "&lt;测试&gt; &amp; 分页" in pages[0]
     assert sum(p.count("这是一段用于测试分页的文字。") for p in pages) == 900
     assert article_page(engine, "no-such-article", 0)[0] == "这篇文章已不在当前简报索引中。"
-
-
-def test_article_pages_keep_every_character():
-    from bot.handlers import article_pages
-
-    body = "第一段。" * 10 + "\n\n" + "长" * 7000 + "。" + "\n\n尾段。"
-    pages = article_pages(body, limit=3000)
-    assert all(len(p) <= 3000 for p in pages)
-    assert "".join(pages).replace("\n\n", "") == body.replace("\n\n", "")
