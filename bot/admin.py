@@ -10,11 +10,14 @@ import time
 from datetime import datetime, timezone
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.handlers import reload_all, send_html, services
 
 logger = logging.getLogger(__name__)
+
+PRIVATE_ONLY = "此命令会显示居民的提问，请在与我的私聊中使用。"
 
 
 async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -28,6 +31,16 @@ async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE
     logger.warning("refused admin command %s from user %s in %s chat", command,
                    s.log.user_hash(user.id) if user else "unknown", message.chat.type)
     await send_html(message, s.engine.templates.render("not_admin"))
+    return False
+
+
+async def refuse_unless_admin_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """For commands showing residents' questions: True only for an admin in a private chat with the bot."""
+    if not await refuse_unless_admin(update, context):
+        return False
+    if update.effective_chat.type == ChatType.PRIVATE:
+        return True
+    await send_html(update.effective_message, PRIVATE_ONLY)  # a group would see residents' questions
     return False
 
 
@@ -68,7 +81,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unanswered [n]: the most frequent questions that got the no-answer reply."""
-    if not await refuse_unless_admin(update, context):
+    if not await refuse_unless_admin_in_private(update, context):
         return
     args = context.args or []
     limit = min(int(args[0]), 50) if args and args[0].isdigit() and int(args[0]) > 0 else 10
@@ -79,7 +92,7 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/preview 问题: the answer as the current templates render it (not logged)."""
-    if not await refuse_unless_admin(update, context):
+    if not await refuse_unless_admin_in_private(update, context):
         return
     s = services(context)
     question = " ".join(context.args or [])

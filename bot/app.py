@@ -110,14 +110,13 @@ def build_application(services: Services) -> Application:
         .build()
     )
     application.bot_data["services"] = services
-    application.add_handler(CommandHandler("start", handlers.start))
-    application.add_handler(CommandHandler("help", handlers.help_command))
-    application.add_handler(CommandHandler("reload", admin.reload_command))
-    application.add_handler(CommandHandler("status", admin.status_command))
-    application.add_handler(CommandHandler("unanswered", admin.unanswered_command))
-    application.add_handler(CommandHandler("preview", admin.preview_command))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
-    application.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+    new = filters.UpdateType.MESSAGE  # not edited messages: an edit must not answer or run a command twice
+    for name, callback in (("start", handlers.start), ("help", handlers.help_command),
+                           ("reload", admin.reload_command), ("status", admin.status_command),
+                           ("unanswered", admin.unanswered_command), ("preview", admin.preview_command)):
+        application.add_handler(CommandHandler(name, callback, filters=new))
+    application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.question))
+    application.add_handler(MessageHandler(new & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                                            handlers.non_text))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_error_handler(handlers.error_handler)

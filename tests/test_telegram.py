@@ -104,6 +104,24 @@ async def test_article_full_of_markup_characters_pages_within_the_limit(bot, fak
     assert len(fake_api.sent("sendMessage", 221)) == 1
 
 
+async def test_edited_messages_are_ignored(bot, fake_api, data_dir):
+    """Editing a question or an admin command runs nothing again: no second reply, no second log row."""
+    question = message("医保能在网上办吗", 231)
+    fake_api.push(question)
+    await replies(fake_api, 231)
+    fake_api.push({"edited_message": {**question["message"], "text": "医保能在网上办吗？", "edit_date": 1}})
+    command = message("/status", ADMIN)
+    fake_api.push(command)
+    await replies(fake_api, ADMIN)
+    fake_api.push({"edited_message": {**command["message"], "edit_date": 1}})
+    await asyncio.sleep(1.5)
+    assert len(fake_api.sent("sendMessage", 231)) == 1 and len(fake_api.sent("sendMessage", ADMIN)) == 1
+    await asyncio.to_thread(bot.log.flush)
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)
+    db.close()
+
+
 async def test_sticker_gets_the_non_text_reply(bot, fake_api):
     fake_api.push(sticker(203))
     reply = (await replies(fake_api, 203))[0]
