@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-import os
 import queue
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from bot.pseudonym import Pseudonyms
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +25,7 @@ CREATE INDEX IF NOT EXISTS questions_day ON questions(day);
 """
 MAX_LOGGED_CHARS = 500
 MAX_PENDING_WRITES = 10_000
+LEGACY_SALT_FILE = "log_salt"
 
 
 @dataclass(frozen=True)
@@ -39,38 +39,22 @@ class DayStats:
     unhelpful: int
 
 
-def load_salt(data_dir: Path, configured: str | None) -> str:
-    """The configured salt, or one generated once and kept (mode 0600) in the data directory."""
-    if configured:
-        return configured
-    path = Path(data_dir) / "log_salt"
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        salt = secrets.token_hex(16)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(salt)
-        return salt
-
-
 class QuestionLog:
-    """SQLite log of questions; user ids are stored only as salted hashes.
+    """SQLite log of questions; user ids are stored only as keyed, rotated pseudonyms (bot/pseudonym.py).
 
     Writes go through one writer thread, so a locked or full log never holds up a reply: `record`
     and `feedback` only queue the row, and a write that fails is logged and counted in `failures`."""
 
-    def __init__(self, path: Path, salt: str, retention_days: int = 180, busy_timeout: float = 30.0) -> None:
-        if not salt:
-            raise ValueError("a salt is required")
+    def __init__(self, path: Path, pseudonyms: Pseudonyms, retention_days: int = 180,
+                 busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
-        self.salt = salt
+        self.pseudonyms = pseudonyms
         self.retention_days = retention_days
         self.failures = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer_db = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout)
         self._writer_db.executescript(SCHEMA)
+        self._retire_salt()
         # ids are handed out here, not by SQLite, so the reply's 👍/👎 buttons need not wait for the write
         self._last_id = self._writer_db.execute("SELECT COALESCE(MAX(id), 0) FROM questions").fetchone()[0]
         self._reader_db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
@@ -114,9 +98,22 @@ class QuestionLog:
             self._writer_db.close()
             self._reader_db.close()
 
+    def _retire_salt(self) -> None:
+        """Logs before keyed pseudonyms kept sha256(salt:id) with the salt file beside them, which
+        anyone holding both could reverse: re-key those hashes like ids, then delete the salt."""
+        salt_file = self.path.parent / LEGACY_SALT_FILE
+        if not salt_file.exists():
+            return
+        self._writer_db.create_function(
+            "rekey", 2, lambda at, old: self.pseudonyms.of(f"legacy:{old}", datetime.fromisoformat(at)))
+        with self._writer_db:
+            self._writer_db.execute("UPDATE questions SET user_hash = rekey(asked_at, user_hash)")
+        salt_file.unlink()
+        logger.warning("question log: old salted user hashes re-keyed and %s deleted", salt_file)
+
     def user_hash(self, user_id: int) -> str:
-        """A stable pseudonym for a user: sha256 of salt and id, never reversible to the id."""
-        return hashlib.sha256(f"{self.salt}:{user_id}".encode()).hexdigest()[:24]
+        """This period's pseudonym for a user (see bot/pseudonym.py)."""
+        return self.pseudonyms.of(user_id)
 
     def record(self, *, user_id: int, chat_type: str, question: str, answered: bool, reason: str,
                top_article: str | None, top_issue: str | None, score: float | None,
@@ -126,7 +123,7 @@ class QuestionLog:
         with self._lock:
             self._last_id += 1
             row = (self._last_id, now.isoformat(timespec="seconds"), now.date().isoformat(), chat_type,
-                   self.user_hash(user_id), question[:MAX_LOGGED_CHARS], int(answered), reason,
+                   self.pseudonyms.of(user_id, now), question[:MAX_LOGGED_CHARS], int(answered), reason,
                    top_article, top_issue, score, round(latency_ms, 1))
         self._write(lambda db: db.execute(
             "INSERT INTO questions (id, asked_at, day, chat_type, user_hash, question, answered, reason,"
