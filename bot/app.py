@@ -115,6 +115,7 @@ def build_application(services: Services) -> Application:
                            ("reload", admin.reload_command), ("status", admin.status_command),
                            ("unanswered", admin.unanswered_command), ("preview", admin.preview_command)):
         application.add_handler(CommandHandler(name, callback, filters=new))
+    application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))  # after the known
     application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.question))
     application.add_handler(MessageHandler(new & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                                            handlers.non_text))

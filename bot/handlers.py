@@ -116,6 +116,18 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(message, s.engine.render(answer), markup)
 
 
+def command_for_me(message: Message, bot_username: str) -> bool:
+    """True for a command in a private chat, or addressed to this bot (/cmd@this_bot) anywhere."""
+    _, _, target = (message.text or "").split(maxsplit=1)[0].partition("@")
+    return target.lower() == bot_username.lower() if target else message.chat.type == ChatType.PRIVATE
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have: point to /help (in groups only when it names this bot)."""
+    if command_for_me(update.effective_message, context.bot.username):
+        await send_html(update.effective_message, services(context).engine.templates.render("unknown_command"))
+
+
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Photo, sticker, voice, location…: ask for a text question (in groups only when addressed)."""
     message = update.effective_message

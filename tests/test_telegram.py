@@ -122,6 +122,19 @@ async def test_edited_messages_are_ignored(bot, fake_api, data_dir):
     db.close()
 
 
+async def test_unknown_command_points_to_help(bot, fake_api):
+    fake_api.push(message("/foo", 241))
+    hint = (await replies(fake_api, 241))[0]["text"]
+    assert hint == bot.engine.templates.render("unknown_command") and "/help" in hint
+    group = -5002
+    fake_api.push(message("/foo", 242, group, "group"))  # in a group maybe meant for another bot
+    fake_api.push(message("/status@other_bot", 242, group, "group"))
+    fake_api.push(message(f"/foo@{BOT['username']}", 242, group, "group"))
+    assert (await replies(fake_api, group))[0]["text"] == hint
+    await asyncio.sleep(1.0)
+    assert len(fake_api.sent("sendMessage", group)) == 1
+
+
 async def test_sticker_gets_the_non_text_reply(bot, fake_api):
     fake_api.push(sticker(203))
     reply = (await replies(fake_api, 203))[0]
