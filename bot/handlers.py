@@ -96,9 +96,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = addressed_text(message, context.bot.username, context.bot.id)
     if text is None or user is None:
         return
-    wait = s.flood.hit(user.id)
+    wait, notify = s.flood.hit(user.id)
     if wait:
-        await send_html(message, s.engine.templates.render("flood", seconds=wait))
+        if notify:  # once per flood: a notice per message would flood the chat in turn
+            await send_html(message, s.engine.templates.render("flood", seconds=wait))
         return
     try:
         await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)

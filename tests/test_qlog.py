@@ -116,11 +116,14 @@ def test_report_command(capsys, tmp_path, monkeypatch):
 def test_flood_limit_is_per_user():
     now = [0.0]
     limiter = FloodLimiter(3, window=60, clock=lambda: now[0])
-    assert [limiter.hit(1) for _ in range(3)] == [0, 0, 0]
-    assert limiter.hit(1) == 60
-    assert limiter.hit(2) == 0  # another user is not affected
+    assert [limiter.hit(1) for _ in range(3)] == [(0, False)] * 3
+    assert limiter.hit(1) == (60, True)  # the first refusal tells the user how long to wait…
+    now[0] = 30.0
+    assert limiter.hit(1) == (30, False)  # …later ones in the same flood are dropped quietly
+    assert limiter.hit(2) == (0, False)  # another user is not affected
     now[0] = 61.0
-    assert limiter.hit(1) == 0
+    assert limiter.hit(1) == (0, False)
+    assert [limiter.hit(1)[1] for _ in range(3)] == [False, False, True]  # a new flood: a new notice
 
 
 @pytest.fixture
