@@ -116,8 +116,9 @@ def build_application(services: Services) -> Application:
                            ("unanswered", admin.unanswered_command), ("preview", admin.preview_command)):
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))  # after the known
-    application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.question))
-    application.add_handler(MessageHandler(new & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+    asked = filters.TEXT | filters.CAPTION  # a photo's caption is a question too
+    application.add_handler(MessageHandler(new & asked & ~filters.COMMAND, handlers.question))
+    application.add_handler(MessageHandler(new & ~asked & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                                            handlers.non_text))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_error_handler(handlers.error_handler)

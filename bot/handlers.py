@@ -47,8 +47,8 @@ def replies_to_bot(message: Message, bot_id: int) -> bool:
 
 
 def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
-    """The question in a message, or None when a group message is not meant for the bot."""
-    text = message.text or ""
+    """The question in a message (or a photo's caption), or None when a group message is not meant for the bot."""
+    text = message.text or message.caption or ""
     if message.chat.type == ChatType.PRIVATE:
         return text
     mention = f"@{bot_username}".lower()

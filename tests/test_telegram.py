@@ -135,6 +135,14 @@ async def test_unknown_command_points_to_help(bot, fake_api):
     assert len(fake_api.sent("sendMessage", group)) == 1
 
 
+async def test_photo_caption_is_a_question(bot, fake_api):
+    photo = [{"file_id": "p1", "file_unique_id": "pu1", "width": 640, "height": 480}]
+    fake_api.push(message(None, 251, photo=photo, caption="医保能在网上办吗"))
+    assert "聊城医保" in (await replies(fake_api, 251))[0]["text"]
+    fake_api.push(message(None, 252, photo=photo))  # no caption: still the please-ask-in-text reply
+    assert (await replies(fake_api, 252))[0]["text"] == bot.engine.templates.render("non_text")
+
+
 async def test_sticker_gets_the_non_text_reply(bot, fake_api):
     fake_api.push(sticker(203))
     reply = (await replies(fake_api, 203))[0]
