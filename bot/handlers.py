@@ -24,6 +24,8 @@ from index.types import BulletinError
 
 logger = logging.getLogger(__name__)
 
+VOTED = " ✓"
+
 
 @dataclass
 class Services:
@@ -155,15 +157,32 @@ def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, Inlin
     return text, InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+def ticked_vote(markup: InlineKeyboardMarkup, pressed: str) -> InlineKeyboardMarkup | None:
+    """The buttons with the pressed 👍/👎 ticked and the other not; None when it already was."""
+    def tick(b: InlineKeyboardButton) -> InlineKeyboardButton:
+        if not (b.callback_data or "").startswith("fb:"):
+            return b
+        return InlineKeyboardButton(b.text.removesuffix(VOTED) + (VOTED if b.callback_data == pressed else ""),
+                                    callback_data=b.callback_data)
+
+    rows = [[tick(b) for b in row] for row in markup.inline_keyboard]
+    before = [b.text for row in markup.inline_keyboard for b in row]
+    return None if [b.text for row in rows for b in row] == before else InlineKeyboardMarkup(rows)
+
+
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline button: 原文 (full article, paged) or 👍/👎 feedback."""
     s, query = services(context), update.callback_query
     kind, _, rest = (query.data or "").partition(":")
     if kind == "fb":
         log_id, _, value = rest.partition(":")
-        if log_id.isdigit():
+        shown = query.message.reply_markup if query.message is not None else None
+        ticked = ticked_vote(shown, query.data) if shown is not None else None
+        if log_id.isdigit() and (ticked is not None or shown is None):  # the same vote again is not stored again
             s.log.feedback(int(log_id), value == "1")
         await query.answer(s.engine.templates.render("feedback_thanks"))
+        if ticked is not None:
+            await query.edit_message_reply_markup(ticked)
         return
     if kind in ("art", "pg"):  # art: from an answer, sent as a new message; pg: turn its page
         article_id, _, page = rest.partition(":")

@@ -171,7 +171,9 @@ def sticker(user_id: int) -> dict:
                                            "width": 512, "height": 512, "is_animated": False, "is_video": False})
 
 
-def callback(data: str, user_id: int, chat_id: int | None = None) -> dict:
+def callback(data: str, user_id: int, chat_id: int | None = None, markup: dict | None = None) -> dict:
+    """A button press on a bot message (carrying `markup`, the message's buttons, when given)."""
+    pressed = {"message_id": next(_ids), "date": int(time.time()), "chat": chat(chat_id or user_id), "from": BOT,
+               "text": "回答"} | ({"reply_markup": markup} if markup else {})
     return {"callback_query": {"id": f"cb{next(_ids)}", "from": user(user_id), "chat_instance": "ci", "data": data,
-                               "message": {"message_id": next(_ids), "date": int(time.time()),
-                                           "chat": chat(chat_id or user_id), "from": BOT, "text": "回答"}}}
+                               "message": pressed}}

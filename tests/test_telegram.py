@@ -143,6 +143,26 @@ async def test_photo_caption_is_a_question(bot, fake_api):
     assert (await replies(fake_api, 252))[0]["text"] == bot.engine.templates.render("non_text")
 
 
+async def test_vote_is_ticked_counted_once_and_changeable(bot, fake_api, data_dir):
+    fake_api.push(message("医保能在网上办吗", 261))
+    reply = (await replies(fake_api, 261))[0]
+    up, down = buttons(reply)[1], buttons(reply)[2]
+    fake_api.push(callback(up["callback_data"], 261, markup=reply["reply_markup"]))
+    ticked = (await replies(fake_api, 261, method="editMessageReplyMarkup"))[0]["reply_markup"]
+    assert [b["text"] for row in ticked["inline_keyboard"] for b in row] == ["原文", "👍 ✓", "👎"]
+    fake_api.push(callback(up["callback_data"], 261, markup=ticked))  # the same vote again: nothing new
+    await replies(fake_api, None, 2, method="answerCallbackQuery")
+    await asyncio.to_thread(bot.log.flush)
+    assert len(fake_api.sent("editMessageReplyMarkup", 261)) == 1
+    fake_api.push(callback(down["callback_data"], 261, markup=ticked))  # changed mind
+    changed = (await replies(fake_api, 261, 2, method="editMessageReplyMarkup"))[1]["reply_markup"]
+    assert [b["text"] for row in changed["inline_keyboard"] for b in row] == ["原文", "👍", "👎 ✓"]
+    await asyncio.to_thread(bot.log.flush)
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    assert db.execute("SELECT feedback FROM questions").fetchall() == [(-1,)]
+    db.close()
+
+
 async def test_sticker_gets_the_non_text_reply(bot, fake_api):
     fake_api.push(sticker(203))
     reply = (await replies(fake_api, 203))[0]
