@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import sqlite3
 import time
 from datetime import datetime, timezone
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.handlers import reload_all, send_html, services
 
 logger = logging.getLogger(__name__)
+
+PRIVATE_ONLY = "此命令会显示居民的提问，请在与我的私聊中使用。"
 
 
 async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -30,10 +34,29 @@ async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE
     return False
 
 
+async def refuse_unless_admin_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """For commands showing residents' questions: True only for an admin in a private chat with the bot."""
+    if not await refuse_unless_admin(update, context):
+        return False
+    if update.effective_chat.type == ChatType.PRIVATE:
+        return True
+    await send_html(update.effective_message, PRIVATE_ONLY)  # a group would see residents' questions
+    return False
+
+
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload: templates and index, at once."""
     if await refuse_unless_admin(update, context):
         await send_html(update.effective_message, html.escape(await reload_all(services(context))))
+
+
+async def questions_today(s) -> int | str:
+    """Today's count, or '?' while the log cannot be read (a staff member holding a lock on it)."""
+    try:
+        return await asyncio.to_thread(s.log.questions_today)
+    except sqlite3.Error as exc:
+        logger.warning("question log not readable for /status: %s", exc)
+        return "?"
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,7 +73,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         f"段落：{len(loaded.snapshot.passages)}",
         f"最近构建：{manifest.get('created', '?')}，模型：{manifest.get('model', '?')}",
         f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分",
-        f"今日提问：{await asyncio.to_thread(s.log.questions_today)}",
+        f"今日提问：{await questions_today(s)}，问题日志写入失败：{s.log.failures} 次",
         f"时间：{datetime.now(timezone.utc).isoformat(timespec='seconds')}",
     ]
     await send_html(update.effective_message, html.escape("\n".join(lines)))
@@ -58,7 +81,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unanswered [n]: the most frequent questions that got the no-answer reply."""
-    if not await refuse_unless_admin(update, context):
+    if not await refuse_unless_admin_in_private(update, context):
         return
     args = context.args or []
     limit = min(int(args[0]), 50) if args and args[0].isdigit() and int(args[0]) > 0 else 10
@@ -69,7 +92,7 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/preview 问题: the answer as the current templates render it (not logged)."""
-    if not await refuse_unless_admin(update, context):
+    if not await refuse_unless_admin_in_private(update, context):
         return
     s = services(context)
     question = " ".join(context.args or [])

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from urllib.parse import urlparse
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -19,22 +20,34 @@ from telegram.ext import (
 
 from bot import admin, handlers
 from bot.handlers import Services
+from bot.settings import Settings
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)
 
 
+def redact(text: str, token: str) -> str:
+    """`text` without the bot token or its secret part (after the colon)."""
+    for secret in (token, token.partition(":")[2]):
+        if secret:
+            text = text.replace(secret, "<token>")
+    return text
+
+
 class RedactToken(logging.Filter):
-    """Replaces the bot token in every log record (httpx logs request URLs, which contain it)."""
+    """Removes the bot token from every log record, tracebacks included (httpx logs request URLs,
+    python-telegram-bot puts the token into the message of InvalidToken)."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
         self.token = token
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.token and self.token in record.getMessage():
-            record.msg = record.getMessage().replace(self.token, "<token>")
-            record.args = ()
+        record.msg, record.args = redact(record.getMessage(), self.token), ()
+        if record.exc_info and not record.exc_text:  # formatted here, so the handler uses the redacted text
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.token)
         return True
 
 
@@ -70,7 +83,7 @@ async def watch_index(application: Application) -> None:
 async def _post_init(application: Application) -> None:
     s: Services = application.bot_data["services"]
     await asyncio.to_thread(s.engine.warm_up)
-    await asyncio.to_thread(s.log.prune)
+    s.log.prune()
     application.bot_data["watcher"] = asyncio.create_task(watch_index(application))
 
 
@@ -97,14 +110,15 @@ def build_application(services: Services) -> Application:
         .build()
     )
     application.bot_data["services"] = services
-    application.add_handler(CommandHandler("start", handlers.start))
-    application.add_handler(CommandHandler("help", handlers.help_command))
-    application.add_handler(CommandHandler("reload", admin.reload_command))
-    application.add_handler(CommandHandler("status", admin.status_command))
-    application.add_handler(CommandHandler("unanswered", admin.unanswered_command))
-    application.add_handler(CommandHandler("preview", admin.preview_command))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.question))
-    application.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+    new = filters.UpdateType.MESSAGE  # not edited messages: an edit must not answer or run a command twice
+    for name, callback in (("start", handlers.start), ("help", handlers.help_command),
+                           ("reload", admin.reload_command), ("status", admin.status_command),
+                           ("unanswered", admin.unanswered_command), ("preview", admin.preview_command)):
+        application.add_handler(CommandHandler(name, callback, filters=new))
+    application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))  # after the known
+    asked = filters.TEXT | filters.CAPTION  # a photo's caption is a question too
+    application.add_handler(MessageHandler(new & asked & ~filters.COMMAND, handlers.question))
+    application.add_handler(MessageHandler(new & ~asked & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                                            handlers.non_text))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_error_handler(handlers.error_handler)
@@ -123,12 +137,48 @@ def webhook_options(settings) -> dict:
     }
 
 
+def startup_failure(exc: TelegramError, settings: Settings) -> str:
+    """One line saying what failed when connecting to Telegram and which setting to check."""
+    api = settings.telegram_base_url
+    if isinstance(exc, InvalidToken) and "not found" in str(exc.__cause__).lower():
+        # 404: no Bot API at this address (Telegram also answers 404 to a malformed token)
+        text = (f"the Bot API at {api} answered 404 Not Found: check BULLETIN_TELEGRAM_BASE_URL "
+                "(and that BULLETIN_TELEGRAM_TOKEN is the whole token from @BotFather)")
+    elif isinstance(exc, InvalidToken):
+        text = ("Telegram rejected the bot token (401 Unauthorized: revoked or mistyped): "
+                "check BULLETIN_TELEGRAM_TOKEN")
+    elif isinstance(exc, NetworkError):
+        text = f"cannot reach the Bot API at {api} ({exc}): check BULLETIN_TELEGRAM_BASE_URL and the network"
+    else:
+        text = f"Telegram refused to start the bot ({exc}): check BULLETIN_TELEGRAM_TOKEN and BULLETIN_TELEGRAM_BASE_URL"
+    return redact(text, settings.telegram_token.get_secret_value())
+
+
+async def _get_me(bot: Bot) -> None:
+    async with bot:  # initialising a Bot calls getMe
+        pass
+
+
+def check_telegram(settings: Settings) -> None:
+    """Call getMe once before serving, so a bad token or address is one clear error, not a traceback."""
+    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url,
+              base_file_url=settings.telegram_base_file_url)
+    try:
+        asyncio.run(_get_me(bot))
+    except TelegramError as exc:
+        raise BulletinError(startup_failure(exc, settings)) from None
+
+
 def run(services: Services) -> None:
     """Serve until stopped: long polling, or a webhook when BULLETIN_WEBHOOK_URL is set."""
     settings = services.settings
     application = build_application(services)
     protect_token_in_logs(settings.telegram_token.get_secret_value())
-    if settings.webhook_url:
-        application.run_webhook(**webhook_options(settings))
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    check_telegram(settings)
+    try:
+        if settings.webhook_url:
+            application.run_webhook(**webhook_options(settings))
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except TelegramError as exc:  # the token revoked, or the server gone, since the check
+        raise BulletinError(startup_failure(exc, settings)) from None

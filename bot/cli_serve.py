@@ -7,7 +7,8 @@ import argparse
 from bot.engine import Engine
 from bot.flood import FloodLimiter
 from bot.handlers import Services
-from bot.qlog import QuestionLog, format_report, load_salt
+from bot.pseudonym import Pseudonyms
+from bot.qlog import QuestionLog, format_report
 from bot.settings import Settings
 
 
@@ -20,9 +21,10 @@ def add_serve_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def open_log(settings: Settings) -> QuestionLog:
-    """The question log in the data directory."""
-    salt = load_salt(settings.data_dir, settings.log_salt.get_secret_value() if settings.log_salt else None)
-    return QuestionLog(settings.data_dir / "questions.sqlite", salt, settings.log_retention_days)
+    """The question log in the data directory; its pseudonym key comes from Settings, never from a file."""
+    key = settings.log_key.get_secret_value().encode() if settings.log_key else None
+    return QuestionLog(settings.data_dir / "questions.sqlite", Pseudonyms(key, settings.log_key_period),
+                       settings.log_retention_days)
 
 
 def make_services(settings: Settings) -> Services:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,16 +15,16 @@ from telegram.ext import ContextTypes
 from bot.answer import Answer
 from bot.engine import Engine
 from bot.flood import FloodLimiter
+from bot.pages import article_texts
 from bot.qlog import QuestionLog
 from bot.reply import split_message
 from bot.settings import Settings
 from bot.templates import TemplateError
-from index.chunk import split_sentences
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_PAGE_CHARS = 3000
+VOTED = " ✓"
 
 
 @dataclass
@@ -50,8 +49,8 @@ def replies_to_bot(message: Message, bot_id: int) -> bool:
 
 
 def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
-    """The question in a message, or None when a group message is not meant for the bot."""
-    text = message.text or ""
+    """The question in a message (or a photo's caption), or None when a group message is not meant for the bot."""
+    text = message.text or message.caption or ""
     if message.chat.type == ChatType.PRIVATE:
         return text
     mention = f"@{bot_username}".lower()
@@ -99,9 +98,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = addressed_text(message, context.bot.username, context.bot.id)
     if text is None or user is None:
         return
-    wait = s.flood.hit(user.id)
+    wait, notify = s.flood.hit(user.id)
     if wait:
-        await send_html(message, s.engine.templates.render("flood", seconds=wait))
+        if notify:  # once per flood: a notice per message would flood the chat in turn
+            await send_html(message, s.engine.templates.render("flood", seconds=wait))
         return
     try:
         await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
@@ -111,12 +111,24 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     answer = await asyncio.to_thread(s.engine.ask, text)  # off the event loop: others keep being served
     latency = (time.perf_counter() - started) * 1000
     lead = answer.parts[0] if answer.parts else (answer.related[0] if answer.related else None)
-    log_id = await asyncio.to_thread(
-        s.log.record, user_id=user.id, chat_type=message.chat.type, question=text, answered=answer.answered,
+    log_id = s.log.record(  # only queued: a slow or failing log never holds up the reply
+        user_id=user.id, chat_type=message.chat.type, question=text, answered=answer.answered,
         reason=answer.reason, top_article=lead.title if lead else None, top_issue=lead.issue_id if lead else None,
         score=answer.confidence, latency_ms=latency)
     markup = answer_keyboard(answer, log_id) if answer.reason != "empty_question" else None
     await send_html(message, s.engine.render(answer), markup)
+
+
+def command_for_me(message: Message, bot_username: str) -> bool:
+    """True for a command in a private chat, or addressed to this bot (/cmd@this_bot) anywhere."""
+    _, _, target = (message.text or "").split(maxsplit=1)[0].partition("@")
+    return target.lower() == bot_username.lower() if target else message.chat.type == ChatType.PRIVATE
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have: point to /help (in groups only when it names this bot)."""
+    if command_for_me(update.effective_message, context.bot.username):
+        await send_html(update.effective_message, services(context).engine.templates.render("unknown_command"))
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -127,34 +139,16 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(message, services(context).engine.templates.render("non_text"))
 
 
-def article_pages(body: str, limit: int = ARTICLE_PAGE_CHARS) -> list[str]:
-    """Split an article into pages at paragraph or sentence ends, each at most `limit` characters."""
-    pages, current = [], ""
-    for paragraph in body.split("\n\n"):
-        pieces = [paragraph] if len(paragraph) <= limit else [
-            sentence[start:start + limit]  # a sentence longer than a page goes on over pages
-            for sentence in split_sentences(paragraph) for start in range(0, len(sentence), limit)]
-        for i, piece in enumerate(pieces):
-            glue = "\n\n" if current and i == 0 else ""
-            if current and len(current) + len(glue) + len(piece) > limit:
-                pages.append(current)
-                current, glue = "", ""
-            current += glue + piece
-    return pages + [current] if current or not pages else pages
-
-
 def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of a full article as HTML, with previous/next buttons when it is long."""
     article = engine.article(article_id)
     if article is None:
         return "这篇文章已不在当前简报索引中。", None
     issue = engine.loaded.snapshot.issues[article.issue_id]
-    chunks = article_pages(article.body)
-    pages = len(chunks)
+    texts = article_texts(article.title, f"{issue.issue_date.isoformat()} {article.source}", article.body)
+    pages = len(texts)
     page = min(max(page, 0), pages - 1)
-    chunk = chunks[page]
-    head = f"<b>{html.escape(article.title)}</b>\n{issue.issue_date.isoformat()} {html.escape(article.source)}"
-    text = f"{head}\n\n{html.escape(chunk)}" + (f"\n\n（{page + 1}/{pages}）" if pages > 1 else "")
+    text = texts[page]
     buttons = []
     if page > 0:
         buttons.append(InlineKeyboardButton("◀ 上一页", callback_data=f"pg:{article_id}:{page - 1}"))
@@ -163,15 +157,32 @@ def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, Inlin
     return text, InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+def ticked_vote(markup: InlineKeyboardMarkup, pressed: str) -> InlineKeyboardMarkup | None:
+    """The buttons with the pressed 👍/👎 ticked and the other not; None when it already was."""
+    def tick(b: InlineKeyboardButton) -> InlineKeyboardButton:
+        if not (b.callback_data or "").startswith("fb:"):
+            return b
+        return InlineKeyboardButton(b.text.removesuffix(VOTED) + (VOTED if b.callback_data == pressed else ""),
+                                    callback_data=b.callback_data)
+
+    rows = [[tick(b) for b in row] for row in markup.inline_keyboard]
+    before = [b.text for row in markup.inline_keyboard for b in row]
+    return None if [b.text for row in rows for b in row] == before else InlineKeyboardMarkup(rows)
+
+
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline button: 原文 (full article, paged) or 👍/👎 feedback."""
     s, query = services(context), update.callback_query
     kind, _, rest = (query.data or "").partition(":")
     if kind == "fb":
         log_id, _, value = rest.partition(":")
-        if log_id.isdigit():
-            await asyncio.to_thread(s.log.feedback, int(log_id), value == "1")
+        shown = query.message.reply_markup if query.message is not None else None
+        ticked = ticked_vote(shown, query.data) if shown is not None else None
+        if log_id.isdigit() and (ticked is not None or shown is None):  # the same vote again is not stored again
+            s.log.feedback(int(log_id), value == "1")
         await query.answer(s.engine.templates.render("feedback_thanks"))
+        if ticked is not None:
+            await query.edit_message_reply_markup(ticked)
         return
     if kind in ("art", "pg"):  # art: from an answer, sent as a new message; pg: turn its page
         article_id, _, page = rest.partition(":")

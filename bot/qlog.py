@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
-import os
-import secrets
+import queue
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from bot.pseudonym import Pseudonyms
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,8 @@ CREATE TABLE IF NOT EXISTS questions (
 CREATE INDEX IF NOT EXISTS questions_day ON questions(day);
 """
 MAX_LOGGED_CHARS = 500
+MAX_PENDING_WRITES = 10_000
+LEGACY_SALT_FILE = "log_salt"
 
 
 @dataclass(frozen=True)
@@ -35,73 +39,107 @@ class DayStats:
     unhelpful: int
 
 
-def load_salt(data_dir: Path, configured: str | None) -> str:
-    """The configured salt, or one generated once and kept (mode 0600) in the data directory."""
-    if configured:
-        return configured
-    path = Path(data_dir) / "log_salt"
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        salt = secrets.token_hex(16)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(salt)
-        return salt
-
-
 class QuestionLog:
-    """SQLite log of questions; user ids are stored only as salted hashes."""
+    """SQLite log of questions; user ids are stored only as keyed, rotated pseudonyms (bot/pseudonym.py).
 
-    def __init__(self, path: Path, salt: str, retention_days: int = 180) -> None:
-        if not salt:
-            raise ValueError("a salt is required")
+    Writes go through one writer thread, so a locked or full log never holds up a reply: `record`
+    and `feedback` only queue the row, and a write that fails is logged and counted in `failures`."""
+
+    def __init__(self, path: Path, pseudonyms: Pseudonyms, retention_days: int = 180,
+                 busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
-        self.salt = salt
+        self.pseudonyms = pseudonyms
         self.retention_days = retention_days
-        self._lock = threading.Lock()
+        self.failures = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
-        self._db.executescript(SCHEMA)
+        self._writer_db = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout)
+        self._writer_db.executescript(SCHEMA)
+        self._retire_salt()
+        # ids are handed out here, not by SQLite, so the reply's 👍/👎 buttons need not wait for the write
+        self._last_id = self._writer_db.execute("SELECT COALESCE(MAX(id), 0) FROM questions").fetchone()[0]
+        self._reader_db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
+        self._lock = threading.Lock()  # guards _last_id, failures and the reader connection
+        self._pending: queue.Queue[Callable[[sqlite3.Connection], None] | None] = queue.Queue(MAX_PENDING_WRITES)
+        self._writer = threading.Thread(target=self._write_loop, name="question-log", daemon=True)
+        self._writer.start()
+
+    def _write_loop(self) -> None:
+        while (job := self._pending.get()) is not None:
+            try:
+                job(self._writer_db)
+                self._writer_db.commit()
+            except Exception as exc:  # disk full, locked too long…: the writer must outlive any one write
+                self._failed(exc)
+                with contextlib.suppress(sqlite3.Error):
+                    self._writer_db.rollback()
+            finally:
+                self._pending.task_done()
+        self._pending.task_done()
+
+    def _failed(self, exc: Exception) -> None:
+        with self._lock:
+            self.failures += 1
+        logger.warning("question log: a write failed (%s); %d failed so far", exc, self.failures)
+
+    def _write(self, job: Callable[[sqlite3.Connection], None]) -> None:
+        try:
+            self._pending.put_nowait(job)
+        except queue.Full as exc:  # the writer has been stuck for thousands of questions: drop, count
+            self._failed(exc)
+
+    def flush(self) -> None:
+        """Wait until every queued write is done (or has failed)."""
+        self._pending.join()
 
     def close(self) -> None:
+        self._pending.put(None)
+        self._writer.join()
         with self._lock:
-            self._db.close()
+            self._writer_db.close()
+            self._reader_db.close()
+
+    def _retire_salt(self) -> None:
+        """Logs before keyed pseudonyms kept sha256(salt:id) with the salt file beside them, which
+        anyone holding both could reverse: re-key those hashes like ids, then delete the salt."""
+        salt_file = self.path.parent / LEGACY_SALT_FILE
+        if not salt_file.exists():
+            return
+        self._writer_db.create_function(
+            "rekey", 2, lambda at, old: self.pseudonyms.of(f"legacy:{old}", datetime.fromisoformat(at)))
+        with self._writer_db:
+            self._writer_db.execute("UPDATE questions SET user_hash = rekey(asked_at, user_hash)")
+        salt_file.unlink()
+        logger.warning("question log: old salted user hashes re-keyed and %s deleted", salt_file)
 
     def user_hash(self, user_id: int) -> str:
-        """A stable pseudonym for a user: sha256 of salt and id, never reversible to the id."""
-        return hashlib.sha256(f"{self.salt}:{user_id}".encode()).hexdigest()[:24]
+        """This period's pseudonym for a user (see bot/pseudonym.py)."""
+        return self.pseudonyms.of(user_id)
 
     def record(self, *, user_id: int, chat_type: str, question: str, answered: bool, reason: str,
                top_article: str | None, top_issue: str | None, score: float | None,
                latency_ms: float) -> int:
-        """Store one question; return its id (used by the feedback buttons)."""
+        """Queue one question; return its id (used by the feedback buttons) at once."""
         now = datetime.now(timezone.utc)
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO questions (asked_at, day, chat_type, user_hash, question, answered, reason,"
-                " top_article, top_issue, score, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (now.isoformat(timespec="seconds"), now.date().isoformat(), chat_type,
-                 self.user_hash(user_id), question[:MAX_LOGGED_CHARS], int(answered), reason,
-                 top_article, top_issue, score, round(latency_ms, 1)),
-            )
-            self._db.commit()
-            return int(cursor.lastrowid)
+            self._last_id += 1
+            row = (self._last_id, now.isoformat(timespec="seconds"), now.date().isoformat(), chat_type,
+                   self.pseudonyms.of(user_id, now), question[:MAX_LOGGED_CHARS], int(answered), reason,
+                   top_article, top_issue, score, round(latency_ms, 1))
+        self._write(lambda db: db.execute(
+            "INSERT INTO questions (id, asked_at, day, chat_type, user_hash, question, answered, reason,"
+            " top_article, top_issue, score, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row))
+        return row[0]
 
-    def feedback(self, question_id: int, helpful: bool) -> bool:
-        """Record 👍/👎 for a logged question; False when there is no such question."""
-        with self._lock:
-            cursor = self._db.execute("UPDATE questions SET feedback = ? WHERE id = ?",
-                                      (1 if helpful else -1, question_id))
-            self._db.commit()
-            return cursor.rowcount == 1
+    def feedback(self, question_id: int, helpful: bool) -> None:
+        """Queue 👍/👎 for a logged question (after its row, so the row is there)."""
+        self._write(lambda db: db.execute("UPDATE questions SET feedback = ? WHERE id = ?",
+                                          (1 if helpful else -1, question_id)))
 
     def unanswered(self, limit: int = 10, days: int = 30) -> list[tuple[str, int]]:
         """The most frequent questions that got the no-answer reply."""
         since = (datetime.now(timezone.utc) - timedelta(days=days)).date().isoformat()
         with self._lock:
-            return self._db.execute(
+            return self._reader_db.execute(
                 "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0 AND reason != 'empty_question'"
                 " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?", (since, limit),
             ).fetchall()
@@ -110,7 +148,7 @@ class QuestionLog:
         """Per-day volume, answers and feedback, newest first."""
         since = (datetime.now(timezone.utc) - timedelta(days=days)).date().isoformat()
         with self._lock:
-            rows = self._db.execute(
+            rows = self._reader_db.execute(
                 "SELECT day, COUNT(*), SUM(answered), SUM(feedback = 1), SUM(feedback = -1) FROM questions"
                 " WHERE day >= ? GROUP BY day ORDER BY day DESC", (since,),
             ).fetchall()
@@ -119,17 +157,18 @@ class QuestionLog:
     def questions_today(self) -> int:
         today = datetime.now(timezone.utc).date().isoformat()
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM questions WHERE day = ?", (today,)).fetchone()[0])
+            return int(self._reader_db.execute("SELECT COUNT(*) FROM questions WHERE day = ?", (today,)).fetchone()[0])
 
-    def prune(self) -> int:
-        """Delete entries older than the retention period; return how many."""
+    def prune(self) -> None:
+        """Queue deleting the entries older than the retention period."""
         cutoff = (datetime.now(timezone.utc) - timedelta(days=self.retention_days)).date().isoformat()
-        with self._lock:
-            cursor = self._db.execute("DELETE FROM questions WHERE day < ?", (cutoff,))
-            self._db.commit()
-        if cursor.rowcount:
-            logger.info("pruned %d question-log entries older than %s", cursor.rowcount, cutoff)
-        return cursor.rowcount
+
+        def delete(db: sqlite3.Connection) -> None:
+            deleted = db.execute("DELETE FROM questions WHERE day < ?", (cutoff,)).rowcount
+            if deleted:
+                logger.info("pruned %d question-log entries older than %s", deleted, cutoff)
+
+        self._write(delete)
 
 
 def format_report(log: QuestionLog, days: int = 14, top: int = 10) -> str:

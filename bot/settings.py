@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -54,7 +54,8 @@ class Settings(BaseSettings):
     reload_interval: float = Field(10.0, gt=0, description="seconds between index checks")
     flood_limit: int = Field(8, ge=1, description="questions per user per minute")
     log_retention_days: int = Field(180, ge=1)
-    log_salt: SecretStr | None = None
+    log_key: SecretStr | None = Field(None, description="master key of the question log's user pseudonyms")
+    log_key_period: Literal["day", "week", "month"] = "month"
 
     @field_validator("admin_ids", mode="before")
     @classmethod

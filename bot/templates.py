@@ -26,6 +26,7 @@ VARIABLES: dict[str, frozenset[str]] = {
     "non_text": frozenset(),
     "flood": frozenset({"seconds"}),
     "not_admin": frozenset(),
+    "unknown_command": frozenset(),
     "feedback_thanks": frozenset(),
     "error": frozenset(),
 }

@@ -106,6 +106,8 @@ class FakeBotApi:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8")
                 prefix = f"/bot{api.token}/"
+                if not self.path.startswith("/bot"):  # not a Bot API address at all
+                    return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 if not self.path.startswith(prefix):
                     return self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
                 method = self.path[len(prefix):]
@@ -169,7 +171,9 @@ def sticker(user_id: int) -> dict:
                                            "width": 512, "height": 512, "is_animated": False, "is_video": False})
 
 
-def callback(data: str, user_id: int, chat_id: int | None = None) -> dict:
+def callback(data: str, user_id: int, chat_id: int | None = None, markup: dict | None = None) -> dict:
+    """A button press on a bot message (carrying `markup`, the message's buttons, when given)."""
+    pressed = {"message_id": next(_ids), "date": int(time.time()), "chat": chat(chat_id or user_id), "from": BOT,
+               "text": "回答"} | ({"reply_markup": markup} if markup else {})
     return {"callback_query": {"id": f"cb{next(_ids)}", "from": user(user_id), "chat_instance": "ci", "data": data,
-                               "message": {"message_id": next(_ids), "date": int(time.time()),
-                                           "chat": chat(chat_id or user_id), "from": BOT, "text": "回答"}}}
+                               "message": pressed}}

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import sqlite3
+import subprocess
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from bot.cli import main
 from bot.flood import FloodLimiter
-from bot.qlog import QuestionLog, load_salt
+from bot.pseudonym import Pseudonyms
+from bot.qlog import QuestionLog
 
 
 def record(log, question, answered, user_id=5):
@@ -16,37 +23,86 @@ def record(log, question, answered, user_id=5):
                       score=0.5, latency_ms=12.3)
 
 
-def test_salt_is_generated_once_and_private(tmp_path):
-    first = load_salt(tmp_path, None)
-    assert load_salt(tmp_path, None) == first and len(first) == 32
-    assert (tmp_path / "log_salt").stat().st_mode & 0o777 == 0o600
-    assert load_salt(tmp_path, "configured") == "configured"
+KEY = b"a master key kept outside the data directory"
+
+
+def test_log_files_do_not_let_user_ids_be_recovered(data_dir, monkeypatch):
+    """The attack that worked on salted hashes: every file of the data directory tried as the salt
+    (or as an HMAC key) over a range of ids around the real one finds nothing."""
+    from bot.cli_serve import open_log
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("BULLETIN_LOG_KEY", KEY.decode())
+    log = open_log(load_settings())
+    record(log, "公积金怎么提取", False, user_id=123456789)
+    log.close()
+    stored = sqlite3.connect(data_dir / "questions.sqlite").execute("SELECT user_hash FROM questions").fetchone()[0]
+    candidates = {p.read_bytes().strip() for p in data_dir.rglob("*") if p.is_file() and p.stat().st_size < 1024}
+    for secret in candidates:
+        for user_id in range(123456700, 123456800):
+            assert hashlib.sha256(secret + f":{user_id}".encode()).hexdigest()[:24] != stored
+            assert hmac.new(secret, str(user_id).encode(), hashlib.sha256).hexdigest()[:24] != stored
+    assert not any(KEY in p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+
+
+def test_pseudonyms_are_keyed_and_rotate_by_period():
+    june, june_end, july = (datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 30, 23, tzinfo=timezone.utc),
+                            datetime(2026, 7, 1, tzinfo=timezone.utc))
+    monthly = Pseudonyms(KEY, "month")
+    assert monthly.of(42, june) == monthly.of(42, june_end) != monthly.of(42, july)  # unlinkable across months
+    assert monthly.of(42, june) != monthly.of(43, june)
+    assert Pseudonyms(KEY, "month").of(42, june) == monthly.of(42, june)  # stable across restarts with the key
+    assert Pseudonyms(b"another key", "month").of(42, june) != monthly.of(42, june)
+    assert Pseudonyms(KEY, "day").of(42, june) != Pseudonyms(KEY, "day").of(42, june + timedelta(days=1))
+    unset = Pseudonyms(None)  # no key configured: a random one, in memory only
+    assert unset.ephemeral and unset.of(42) == unset.of(42) != Pseudonyms(None).of(42)
+
+
+def test_old_salted_log_is_rekeyed_and_its_salt_deleted(tmp_path):
+    salt = "0123456789abcdef0123456789abcdef"
+    old = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY))
+    record(old, "旧的问题", False)
+    old.close()
+    (tmp_path / "log_salt").write_text(salt)
+    legacy = hashlib.sha256(f"{salt}:5".encode()).hexdigest()[:24]
+    with sqlite3.connect(tmp_path / "q.sqlite") as db:  # as the salted version left it
+        db.execute("UPDATE questions SET user_hash = ?", (legacy,))
+    log = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY))
+    record(log, "新的问题", False)
+    log.close()
+    assert not (tmp_path / "log_salt").exists()
+    rows = sqlite3.connect(tmp_path / "q.sqlite").execute("SELECT question, user_hash FROM questions").fetchall()
+    assert [q for q, _ in rows] == ["旧的问题", "新的问题"]
+    assert legacy not in {h for _, h in rows} and len({h for _, h in rows}) == 2
 
 
 def test_hashes_not_ids_feedback_unanswered_and_retention(tmp_path):
-    log = QuestionLog(tmp_path / "q.sqlite", "salt", retention_days=30)
+    log = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY), retention_days=30)
     a = record(log, "公积金怎么提取", False, user_id=123456789)
     record(log, "公积金怎么提取", False)
     record(log, "寒假什么时候放", False)
     b = record(log, "医保能在网上办吗", True)
-    assert log.feedback(b, helpful=False) and not log.feedback(9999, helpful=True)
+    log.feedback(b, helpful=False)
+    log.feedback(9999, helpful=True)  # no such question: changes nothing
+    log.flush()
     assert log.unanswered(5) == [("公积金怎么提取", 2), ("寒假什么时候放", 1)]
     assert log.questions_today() == 4
     assert log.user_hash(123456789) != log.user_hash(5) and "123456789" not in log.user_hash(123456789)
     old = (datetime.now(timezone.utc) - timedelta(days=40)).date().isoformat()
-    log._db.execute("UPDATE questions SET day = ? WHERE id = ?", (old, a))
-    log._db.commit()
-    assert log.prune() == 1
+    with sqlite3.connect(tmp_path / "q.sqlite") as db:
+        db.execute("UPDATE questions SET day = ? WHERE id = ?", (old, a))
+    log.prune()
     log.close()
     raw = (tmp_path / "q.sqlite").read_bytes()
     assert b"123456789" not in raw
     db = sqlite3.connect(tmp_path / "q.sqlite")
     assert db.execute("SELECT feedback FROM questions WHERE id = ?", (b,)).fetchone() == (-1,)
+    assert db.execute("SELECT COUNT(*), SUM(feedback IS NOT NULL) FROM questions").fetchone() == (3, 1)
 
 
 def test_report_command(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("BULLETIN_DATA_DIR", str(tmp_path))
-    log = QuestionLog(tmp_path / "questions.sqlite", load_salt(tmp_path, None))
+    log = QuestionLog(tmp_path / "questions.sqlite", Pseudonyms(None))
     record(log, "公积金怎么提取", False)
     record(log, "医保能在网上办吗", True)
     log.close()
@@ -60,8 +116,49 @@ def test_report_command(capsys, tmp_path, monkeypatch):
 def test_flood_limit_is_per_user():
     now = [0.0]
     limiter = FloodLimiter(3, window=60, clock=lambda: now[0])
-    assert [limiter.hit(1) for _ in range(3)] == [0, 0, 0]
-    assert limiter.hit(1) == 60
-    assert limiter.hit(2) == 0  # another user is not affected
+    assert [limiter.hit(1) for _ in range(3)] == [(0, False)] * 3
+    assert limiter.hit(1) == (60, True)  # the first refusal tells the user how long to wait…
+    now[0] = 30.0
+    assert limiter.hit(1) == (30, False)  # …later ones in the same flood are dropped quietly
+    assert limiter.hit(2) == (0, False)  # another user is not affected
     now[0] = 61.0
-    assert limiter.hit(1) == 0
+    assert limiter.hit(1) == (0, False)
+    assert [limiter.hit(1)[1] for _ in range(3)] == [False, False, True]  # a new flood: a new notice
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real 1 MB tmpfs, filled up (needs root, as in CI); skipped where mounting is not allowed."""
+    mount_point = tmp_path / "full"
+    mount_point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here: " + done.stderr.decode(errors="replace").strip())
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(folder):
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"x" * 4096):
+            pass
+    except OSError:  # ENOSPC: full
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_full_disk_is_counted_and_logged_never_raised(full_disk, caplog):
+    log = QuestionLog(full_disk / "q.sqlite", Pseudonyms(None))
+    fill(full_disk)
+    ids = [record(log, f"问题 {i}" * 200, False) for i in range(5)]  # nothing raised at the caller
+    log.flush()
+    assert ids == [1, 2, 3, 4, 5] and log.failures == 5
+    assert "question log: a write failed" in caplog.text
+    (full_disk / "filler").unlink()
+    record(log, "磁盘空出来以后", True)
+    log.close()
+    assert log.failures == 5
+    assert sqlite3.connect(full_disk / "q.sqlite").execute("SELECT question FROM questions").fetchall() == [
+        ("磁盘空出来以后",)]

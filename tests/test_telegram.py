@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import sqlite3
-
+import time
 
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
 from conftest import ADMIN, NEW_ISSUE, TOKEN
 from fake_telegram import BOT, callback, message, sticker
+from telegram_html import check_telegram_html
 
 async def replies(api, chat_id, count=1, method="sendMessage"):
     return await asyncio.to_thread(api.wait_for, method, count, chat_id)
@@ -48,6 +51,116 @@ async def test_full_article_button_and_feedback_stored(bot, fake_api, data_dir):
     assert rows[0][:3] == ("俺们村里能办医保业务吗", 1, 1)
     assert "876543219" not in rows[0][3]
     assert b"876543219" not in (data_dir / "questions.sqlite").read_bytes().replace(b"8765432192", b"")
+
+
+async def test_locked_question_log_holds_up_no_reply(bot, fake_api, data_dir):
+    """A staff member holds a write lock on the question log: answers still come at once."""
+    staff = sqlite3.connect(data_dir / "questions.sqlite", isolation_level=None)
+    staff.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        for user_id in (211, 212, 213):
+            fake_api.push(message("医保能在网上办吗", user_id))
+        for user_id in (211, 212, 213):
+            reply = (await replies(fake_api, user_id))[0]
+            assert "聊城医保" in reply["text"]
+        assert time.monotonic() - started < 3
+        fake_api.push(callback(buttons(reply)[1]["callback_data"], 213))
+        await replies(fake_api, None, 1, method="answerCallbackQuery")
+    finally:
+        staff.execute("COMMIT")
+        staff.close()
+    await asyncio.to_thread(bot.log.flush)  # the queued rows are written once the lock is gone
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    assert db.execute("SELECT COUNT(*), SUM(feedback = 1) FROM questions").fetchone() == (3, 1)
+    db.close()
+    assert bot.log.failures == 0
+    fake_api.push(message("/status", ADMIN))
+    assert "今日提问：3，问题日志写入失败：0 次" in (await replies(fake_api, ADMIN))[0]["text"]
+
+
+async def test_article_full_of_markup_characters_pages_within_the_limit(bot, fake_api, data_dir, embedder, tmp_path):
+    """原文 of an article full of & < >: the first page and every page turned to fit Telegram's limit."""
+    issue = tmp_path / "2023-03-06.txt"
+    issue.write_text("# 符号很多的通知\n\n东昌府讯 " + ("A&B<C>D&&E" * 30 + "。") * 40 + "\n\n" + "&<>" * 1500, "utf-8")
+    before = bot.engine.loaded.version
+    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir), embedder).add, [issue])
+    for _ in range(50):
+        if bot.engine.loaded.version != before:
+            break
+        await asyncio.sleep(0.1)
+    article_id = next(k for k, a in bot.engine.loaded.snapshot.articles.items() if a.title == "符号很多的通知")
+    fake_api.push(callback(f"art:{article_id}:0", 221))
+    texts = [(await replies(fake_api, 221))[0]["text"]]
+    numbered = re.search(r"（1/(\d+)）$", texts[0])
+    assert numbered, "the first page is one message, ending with its page number"
+    pages = int(numbered.group(1))
+    for page in range(1, pages):
+        fake_api.push(callback(f"pg:{article_id}:{page}", 221))
+        texts.append((await replies(fake_api, 221, page, method="editMessageText"))[-1]["text"])
+    for text in texts:
+        check_telegram_html(text)  # at most 4096 characters, valid entities
+        assert len(html.unescape(text.split("\n\n", 1)[1])) <= 1500 + 20
+    assert len(fake_api.sent("sendMessage", 221)) == 1
+
+
+async def test_edited_messages_are_ignored(bot, fake_api, data_dir):
+    """Editing a question or an admin command runs nothing again: no second reply, no second log row."""
+    question = message("医保能在网上办吗", 231)
+    fake_api.push(question)
+    await replies(fake_api, 231)
+    fake_api.push({"edited_message": {**question["message"], "text": "医保能在网上办吗？", "edit_date": 1}})
+    command = message("/status", ADMIN)
+    fake_api.push(command)
+    await replies(fake_api, ADMIN)
+    fake_api.push({"edited_message": {**command["message"], "edit_date": 1}})
+    await asyncio.sleep(1.5)
+    assert len(fake_api.sent("sendMessage", 231)) == 1 and len(fake_api.sent("sendMessage", ADMIN)) == 1
+    await asyncio.to_thread(bot.log.flush)
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)
+    db.close()
+
+
+async def test_unknown_command_points_to_help(bot, fake_api):
+    fake_api.push(message("/foo", 241))
+    hint = (await replies(fake_api, 241))[0]["text"]
+    assert hint == bot.engine.templates.render("unknown_command") and "/help" in hint
+    group = -5002
+    fake_api.push(message("/foo", 242, group, "group"))  # in a group maybe meant for another bot
+    fake_api.push(message("/status@other_bot", 242, group, "group"))
+    fake_api.push(message(f"/foo@{BOT['username']}", 242, group, "group"))
+    assert (await replies(fake_api, group))[0]["text"] == hint
+    await asyncio.sleep(1.0)
+    assert len(fake_api.sent("sendMessage", group)) == 1
+
+
+async def test_photo_caption_is_a_question(bot, fake_api):
+    photo = [{"file_id": "p1", "file_unique_id": "pu1", "width": 640, "height": 480}]
+    fake_api.push(message(None, 251, photo=photo, caption="医保能在网上办吗"))
+    assert "聊城医保" in (await replies(fake_api, 251))[0]["text"]
+    fake_api.push(message(None, 252, photo=photo))  # no caption: still the please-ask-in-text reply
+    assert (await replies(fake_api, 252))[0]["text"] == bot.engine.templates.render("non_text")
+
+
+async def test_vote_is_ticked_counted_once_and_changeable(bot, fake_api, data_dir):
+    fake_api.push(message("医保能在网上办吗", 261))
+    reply = (await replies(fake_api, 261))[0]
+    up, down = buttons(reply)[1], buttons(reply)[2]
+    fake_api.push(callback(up["callback_data"], 261, markup=reply["reply_markup"]))
+    ticked = (await replies(fake_api, 261, method="editMessageReplyMarkup"))[0]["reply_markup"]
+    assert [b["text"] for row in ticked["inline_keyboard"] for b in row] == ["原文", "👍 ✓", "👎"]
+    fake_api.push(callback(up["callback_data"], 261, markup=ticked))  # the same vote again: nothing new
+    await replies(fake_api, None, 2, method="answerCallbackQuery")
+    await asyncio.to_thread(bot.log.flush)
+    assert len(fake_api.sent("editMessageReplyMarkup", 261)) == 1
+    fake_api.push(callback(down["callback_data"], 261, markup=ticked))  # changed mind
+    changed = (await replies(fake_api, 261, 2, method="editMessageReplyMarkup"))[1]["reply_markup"]
+    assert [b["text"] for row in changed["inline_keyboard"] for b in row] == ["原文", "👍", "👎 ✓"]
+    await asyncio.to_thread(bot.log.flush)
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    assert db.execute("SELECT feedback FROM questions").fetchall() == [(-1,)]
+    db.close()
 
 
 async def test_sticker_gets_the_non_text_reply(bot, fake_api):
@@ -174,7 +287,6 @@ def test_long_article_is_paged_within_the_limit(tmp_path, embedder):
     from bot.engine import Engine
     from bot.handlers import article_page
     from bot.settings import load_settings
-    from telegram_html import check_telegram_html
 
     long_issue = tmp_path / "2023-03-06.txt"
     long_issue.write_text("# 很长的文章 <测试> & 分页\n\n东昌府讯 " + "这是一段用于测试分页的文字。" * 900 + "\n\n(测试)", "utf-8")
@@ -195,12 +307,3 @@ def test_long_article_is_paged_within_the_limit(tmp_path, embedder):
     assert len(pages) >= 4 and "&lt;测试&gt; &amp; 分页" in pages[0]
     assert sum(p.count("这是一段用于测试分页的文字。") for p in pages) == 900
     assert article_page(engine, "no-such-article", 0)[0] == "这篇文章已不在当前简报索引中。"
-
-
-def test_article_pages_keep_every_character():
-    from bot.handlers import article_pages
-
-    body = "第一段。" * 10 + "\n\n" + "长" * 7000 + "。" + "\n\n尾段。"
-    pages = article_pages(body, limit=3000)
-    assert all(len(p) <= 3000 for p in pages)
-    assert "".join(pages).replace("\n\n", "") == body.replace("\n\n", "")
