@@ -57,7 +57,10 @@ def print_report(report: BuildReport) -> None:
 
 
 def _listing(store: IndexStore) -> dict:
-    current = store.current()
+    try:
+        current, problem = store.current(), None
+    except BulletinError as exc:
+        current, problem = None, str(exc)
     versions = []
     for name in store.versions():
         try:
@@ -66,7 +69,7 @@ def _listing(store: IndexStore) -> dict:
                              "model": m["model"], **m["counts"], "issues_list": m.get("issues", {})})
         except BulletinError as exc:
             versions.append({"version": name, "current": name == current, "error": str(exc)})
-    return {"current": current, "versions": versions}
+    return {"current": current, "current_error": problem, "versions": versions}
 
 
 def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -94,6 +97,8 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if not listing["versions"]:
             print("no index versions yet: run `bulletin-bot index build DIR`")
+        if listing["current_error"]:
+            print(f"! {listing['current_error']}")
         for v in listing["versions"]:
             mark = "*" if v["current"] else " "
             detail = v.get("error") or (f"{v['issues']} issues, {v['articles']} articles, "
@@ -103,16 +108,26 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
         for issue_id, info in (current or {}).get("issues_list", {}).items():
             print(f"    {info['date']}  {issue_id}  ({info['articles']} articles)")
         return 0
-    # verify
-    names = [args.version] if args.version else store.versions()
+    return verify(store, settings.embedding_model, args.version)
+
+
+def verify(store: IndexStore, model: str, version: str | None) -> int:
+    """Check one version or all, and the CURRENT pointer; 1 when anything is broken."""
     failures = 0
-    for name in names:
+    for name in [version] if version else store.versions():
         try:
-            snapshot = store.load(name, model=settings.embedding_model)
+            snapshot = store.load(name, model=model)
             print(f"ok      {name}  {len(snapshot.passages)} passages")
         except BulletinError as exc:
             failures += 1
             print(f"BROKEN  {exc}")
-    current = store.current()
-    print(f"current: {current or 'none'}")
+    try:
+        current = store.current()
+        if current is None and store.versions():
+            raise BulletinError("CURRENT is missing although versions exist; "
+                                "choose one with `bulletin-bot index rollback VERSION`")
+        print(f"current: {current or 'none'}")
+    except BulletinError as exc:
+        failures += 1
+        print(f"BROKEN  {exc}")
     return 1 if failures else 0

@@ -219,7 +219,7 @@ class IndexBuilder:
         """Make an older version current (default: the one before the current one)."""
         with self._locked():
             versions = self.store.versions()
-            current = self.store.current()
+            current = self.store.current_or_none()
             if version is None:
                 older = [v for v in versions if current is None or v < current]
                 if not older:
