@@ -11,6 +11,7 @@ from bot.settings import Settings
 from index.builder import BuildReport, IndexBuilder, bulletin_files
 from index.embed import Embedder
 from index.parse import MAX_ARTICLE_CHARS
+from index.manifest import describe_operation
 from index.store import IndexStore
 from index.types import BulletinError
 
@@ -29,8 +30,11 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     remove.add_argument("issue")
     listing = sub.add_parser("list", help="versions, the current one, issues and counts")
     listing.add_argument("--json", action="store_true")
-    rollback = sub.add_parser("rollback", help="make an older version current")
+    rollback = sub.add_parser("rollback", help="undo the last change (restore the current version's parent), "
+                                                "or make VERSION current")
     rollback.add_argument("version", nargs="?")
+    past = sub.add_parser("history", help="the chain of versions: parent, operation, time")
+    past.add_argument("--json", action="store_true")
     verify = sub.add_parser("verify", help="check that versions are complete and consistent")
     verify.add_argument("version", nargs="?")
 
@@ -72,6 +76,48 @@ def _listing(store: IndexStore) -> dict:
     return {"current": current, "current_error": problem, "versions": versions}
 
 
+def _operation(store: IndexStore, name: str) -> str:
+    try:
+        return describe_operation(store.manifest(name))
+    except BulletinError:
+        return "unknown operation"
+
+
+def _history(store: IndexStore) -> dict:
+    """The current version and its ancestors (what rollback walks back through), then the other kept versions."""
+    rows = {}
+    for name in store.versions():
+        try:
+            manifest = store.manifest(name)
+            rows[name] = {"version": name, "parent": manifest.get("parent"),
+                          "operation": describe_operation(manifest), "created": manifest["created"]}
+        except BulletinError as exc:
+            rows[name] = {"version": name, "parent": None, "operation": "?", "created": "", "error": str(exc)}
+    chain, name = [], store.current_or_none()
+    while name in rows and rows[name] not in chain:
+        chain.append(rows[name])
+        name = rows[name]["parent"]
+    other = [row for version, row in sorted(rows.items(), reverse=True) if row not in chain]
+    return {"current": store.current_or_none(), "chain": chain, "other": other}
+
+
+def print_history(past: dict, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(past, ensure_ascii=False, indent=1))
+        return 0
+    if not past["chain"] and not past["other"]:
+        print("no index versions yet: run `bulletin-bot index build DIR`")
+    for label, rows in (("current chain (newest first; `rollback` steps back along it)", past["chain"]),
+                        ("other kept versions (undone or replaced; `rollback VERSION` restores one)", past["other"])):
+        if rows:
+            print(label + ":")
+        for row in rows:
+            mark = "*" if row["version"] == past["current"] else " "
+            print(f"{mark} {row['version']}  parent {row['parent'] or '-'}  {row['operation']}  {row['created']}"
+                  + (f"  {row['error']}" if "error" in row else ""))
+    return 0
+
+
 def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run one `index` subcommand; BulletinError propagates to the CLI edge."""
     store = IndexStore(settings.data_dir, settings.keep_versions)
@@ -88,8 +134,12 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
         print_report(report)
         return 1 if report.failed_files else 0
     if command == "rollback":
-        print(f"rolled back: {builder.rollback(args.version)} is now current")
+        restored, left = builder.rollback(args.version)
+        undone = f" (undid {_operation(store, left)} ({left}))" if args.version is None and left else ""
+        print(f"rolled back: {restored} is now current{undone}")
         return 0
+    if command == "history":
+        return print_history(_history(store), args.json)
     if command == "list":
         listing = _listing(store)
         if args.json:

@@ -48,6 +48,10 @@ class BuildReport:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def operation(self) -> dict:
+        """What the version's manifest records about the command that made it."""
+        return {"action": self.action, "added": self.added_issues, "removed": self.removed_issues}
+
 
 def bulletin_files(folder: Path) -> list[Path]:
     """The *.txt issue files in a folder, in name order."""
@@ -157,7 +161,7 @@ class IndexBuilder:
         report.embedded = len(new)
         snapshot = Snapshot(self.embedder.model_name, issues, articles, passages, index, lexical)
         report.issues, report.articles, report.passages = len(issues), len(articles), len(passages)
-        report.version = self.store.write(snapshot, {"action": report.action})
+        report.version = self.store.write(snapshot, report.operation())
         return report
 
     def _run(self, action: str, work) -> BuildReport:
@@ -215,16 +219,38 @@ class IndexBuilder:
             self._commit(base, issues, report)
         return self._run("remove", work)
 
-    def rollback(self, version: str | None = None) -> str:
-        """Make an older version current (default: the one before the current one)."""
+    def rollback(self, version: str | None = None) -> tuple[str, str | None]:
+        """Make another version current: by default the parent of the current one, which undoes the
+        last change. Returns (the version now current, the one it replaced)."""
         with self._locked():
-            versions = self.store.versions()
-            current = self.store.current_or_none()
+            left = self.store.current() if version is None else self.store.current_or_none()
             if version is None:
-                older = [v for v in versions if current is None or v < current]
-                if not older:
-                    raise BulletinError("no older version to roll back to")
-                version = older[-1]
+                version = self._parent(left)
             self.store.load(version)  # refuse a broken target before switching to it
             self.store.switch(version)
-            return version
+            return version, left
+
+    def _parent(self, current: str | None) -> str:
+        """The version the current one was made from; the newest older one that loads when the
+        current manifest (which names the parent) is unreadable."""
+        if current is None:
+            raise BulletinError("no index yet: nothing to roll back")
+        try:
+            parent = self.store.manifest(current).get("parent")
+        except BulletinError as exc:
+            for name in reversed([v for v in self.store.versions() if v < current]):
+                try:
+                    self.store.load(name)
+                except BulletinError:
+                    continue
+                logger.warning("%s; its parent is unknown, so the newest older version that loads (%s) "
+                               "is restored", exc, name)
+                return name
+            raise BulletinError(f"{exc}; and no older version loads") from None
+        if parent is None:
+            raise BulletinError(f"version {current} is the first version (built from nothing): nothing to roll "
+                                "back to; `bulletin-bot index history` lists the versions kept")
+        if parent not in self.store.versions():
+            raise BulletinError(f"version {current} was made from {parent}, which is no longer kept "
+                                "(BULLETIN_KEEP_VERSIONS); choose one from `bulletin-bot index history`")
+        return parent

@@ -61,3 +61,23 @@ def check_manifest(data: object, name: str) -> dict:
         if not isinstance(data.get(key, {}), dict):
             raise bad(f"field {key!r} is not a table")
     return data
+
+
+def describe_operation(manifest: dict) -> str:
+    """The operation that made a version, for staff: 'add 2023-02-06', 'remove 2022-11-28', 'build 5 issues'."""
+    operation = manifest.get("operation") or manifest.get("report") or {}  # "report": manifests before 'operation'
+    action = str(operation.get("action", "?"))
+    if action == "build":
+        return f"build {manifest['counts']['issues']} issues"
+
+    def names(key: str) -> str:
+        value = operation.get(key)
+        return ", ".join(v for v in value if isinstance(v, str)) if isinstance(value, list) else ""
+    parts = [action]
+    if names("added"):
+        parts.append(names("added"))
+    if names("replaced"):
+        parts.append(f"--replace {names('replaced')}")
+    if names("removed"):
+        parts.append(names("removed"))
+    return " ".join(parts)
