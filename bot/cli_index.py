@@ -24,6 +24,8 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("folder", type=Path)
     add = sub.add_parser("add", help="add new issue files; unchanged issues are skipped")
     add.add_argument("files", type=Path, nargs="+")
+    add.add_argument("--replace", action="store_true",
+                     help="a file whose issue id is already indexed replaces that issue (else it is refused)")
     for p in (build, add):
         p.add_argument("--date", type=date.fromisoformat, help="issue date YYYY-MM-DD (else from name/text)")
     remove = sub.add_parser("remove", help="remove one issue")
@@ -46,7 +48,8 @@ def print_report(report: BuildReport) -> None:
     rate = f", {report.embedded / report.seconds:.0f} passages/s" if report.embedded and report.seconds else ""
     print(f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
           f"({report.embedded} embedded), {report.seconds:.1f}s{rate}")
-    for label, items in (("added", report.added_issues), ("unchanged", report.unchanged_issues),
+    for label, items in (("added", report.added_issues), ("replaced", report.replaced_issues),
+                         ("unchanged", report.unchanged_issues),
                          ("removed", report.removed_issues)):
         if items:
             print(f"  {label}: {', '.join(items)}")
@@ -128,7 +131,7 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
         if command == "build":
             report = builder.build(bulletin_files(args.folder), args.date)
         elif command == "add":
-            report = builder.add(args.files, args.date)
+            report = builder.add(args.files, args.date, replace=args.replace)
         else:
             report = builder.remove(args.issue)
         print_report(report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,7 @@ class BuildReport:
     passages: int = 0
     embedded: int = 0
     added_issues: list[str] = field(default_factory=list)
+    replaced_issues: list[str] = field(default_factory=list)
     unchanged_issues: list[str] = field(default_factory=list)
     removed_issues: list[str] = field(default_factory=list)
     empty_articles: list[str] = field(default_factory=list)
@@ -50,7 +52,8 @@ class BuildReport:
 
     def operation(self) -> dict:
         """What the version's manifest records about the command that made it."""
-        return {"action": self.action, "added": self.added_issues, "removed": self.removed_issues}
+        return {"action": self.action, "added": self.added_issues, "replaced": self.replaced_issues,
+                "removed": self.removed_issues}
 
 
 def bulletin_files(folder: Path) -> list[Path]:
@@ -58,6 +61,12 @@ def bulletin_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise BulletinError(f"{folder}: not a directory")
     return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+
+
+def _labels(paths: list[Path]) -> dict[Path, str]:
+    """How each file is named in the report: its name, or the path as given when two share a name."""
+    names = Counter(p.name for p in paths)
+    return {p: p.name if names[p.name] == 1 else str(p) for p in paths}
 
 
 def _embedding_text(title: str, passage: Passage) -> str:
@@ -106,19 +115,45 @@ class IndexBuilder:
 
     def _parse(self, paths: list[Path], issue_date: date | None, report: BuildReport,
                known_dates: list[date]) -> list[Issue]:
-        issues = []
+        labels, parsed = _labels(paths), []
         for path in paths:
             try:
-                issues.append(parse_issue(path, self.max_file_bytes, issue_date))
+                parsed.append(parse_issue(path, self.max_file_bytes, issue_date))
             except BulletinError as exc:
-                report.failed_files[path.name] = str(exc).removeprefix(f"{path.name}: ")
+                report.failed_files[labels[path]] = str(exc).removeprefix(f"{path.name}: ")
                 logger.warning("skipped %s", exc)
+        issues = self._distinct(parsed, report, {str(p.absolute()): labels[p] for p in paths})
         anchors = known_dates + [i.issue_date for i in issues if i.date_source in EXPLICIT_DATES]
         for issue in issues:
             date_undated_issue(issue, anchors, date.today())
             report.empty_articles += [f"{issue.issue_id}: {t}" for t in issue.empty_titles]
             report.fragments_removed += [f"{issue.issue_id}: {n}" for n in issue.fragments_removed]
             report.truncated_articles += [f"{issue.issue_id}: {t}" for t in issue.truncated_titles]
+        return issues
+
+    @staticmethod
+    def _distinct(parsed: list[Issue], report: BuildReport, labels: dict[str, str]) -> list[Issue]:
+        """One issue per id and per content: files of one command that claim the same id with
+        different content are all refused (which one is meant is for staff to say, by renaming);
+        a file given twice, or a copy under another name, is indexed once."""
+        by_id: dict[str, list[Issue]] = defaultdict(list)
+        for issue in parsed:
+            by_id[issue.issue_id].append(issue)
+        issues, seen = [], {}
+        for issue_id, group in by_id.items():
+            if len({i.content_hash for i in group}) > 1:
+                for issue in group:
+                    others = ", ".join(i.source_path for i in group if i is not issue)
+                    report.failed_files[labels[issue.source_path]] = (
+                        f"{issue.source_path} and {others} would both be issue {issue_id!r} but differ; "
+                        "neither was indexed: rename one of them")
+                continue
+            issue = group[0]
+            if issue.content_hash in seen:
+                report.unchanged_issues.append(f"{issue_id} (same content as {seen[issue.content_hash]})")
+                continue
+            seen[issue.content_hash] = issue_id
+            issues.append(issue)
         return issues
 
     def _commit(self, base: Snapshot | None, issues: dict[str, Issue], report: BuildReport) -> BuildReport:
@@ -191,18 +226,29 @@ class IndexBuilder:
             self._commit(base, {i.issue_id: i for i in issues}, report)
         return self._run("build", work)
 
-    def add(self, paths: list[Path], issue_date: date | None = None) -> BuildReport:
-        """Add or replace issues; an issue already indexed with the same content is a no-op."""
+    def add(self, paths: list[Path], issue_date: date | None = None, replace: bool = False) -> BuildReport:
+        """Add issues; an issue already indexed with the same content is a no-op, and a different
+        file whose id is already indexed is refused unless `replace` says it replaces that issue."""
         def work(report: BuildReport) -> None:
             base = self._base()
             known = dict(base.issues) if base else {}
+            same_content = {i.content_hash: i.issue_id for i in known.values()}
+            labels = {str(p.absolute()): label for p, label in _labels(paths).items()}
             for issue in self._parse(paths, issue_date, report, [i.issue_date for i in known.values()]):
-                if issue.issue_id in known and known[issue.issue_id].content_hash == issue.content_hash:
-                    report.unchanged_issues.append(issue.issue_id)
+                old = known.get(issue.issue_id)
+                if issue.content_hash in same_content:
+                    twin = same_content[issue.content_hash]
+                    report.unchanged_issues.append(issue.issue_id if twin == issue.issue_id
+                                                   else f"{issue.issue_id} (already indexed as {twin})")
+                elif old is not None and not replace:
+                    report.failed_files[labels[issue.source_path]] = (
+                        f"issue {issue.issue_id!r} is already indexed from {old.source_path or old.file_name}, "
+                        f"with different content; to replace it with {issue.source_path}, run "
+                        "`bulletin-bot index add --replace`; if it is another issue, rename the file")
                 else:
-                    report.added_issues.append(issue.issue_id)
+                    (report.replaced_issues if old is not None else report.added_issues).append(issue.issue_id)
                     known[issue.issue_id] = issue
-            if not report.added_issues and not report.unchanged_issues and report.failed_files:
+            if not (report.added_issues or report.replaced_issues or report.unchanged_issues) and report.failed_files:
                 raise _nothing_readable(report)
             self._commit(base, known, report)
         return self._run("add", work)

@@ -26,6 +26,7 @@ CLOSERS = set("”’」』）)】》")
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 MAX_ARTICLE_CHARS = 30_000
 DATELINE_WINDOW = 40
+PLAIN_ID = re.compile(r"[\w.\-]+")
 
 
 def read_bulletin_text(path: Path, max_bytes: int) -> tuple[str, str]:
@@ -134,9 +135,15 @@ def resolve_month_day(month: int, day: int, anchors: list[date]) -> date | None:
     return best
 
 
-def _issue_id(path: Path) -> str:
-    stem = unicodedata.normalize("NFKC", path.stem).strip()
-    return re.sub(r"[^\w.\-]+", "_", stem)[:80] or "issue"
+def issue_id_for(path: Path) -> str:
+    """The issue id of a file: its name without extension when that is already a plain id
+    ('2022-12-05'), else the name made plain plus a hash of the real name, so that two different
+    names never share an id ('简报 2024-07-01' → '简报_2024-07-01_5f1c2a9e', not '简报_2024-07-01')."""
+    stem = path.stem
+    if PLAIN_ID.fullmatch(stem) and len(stem) <= 80 and unicodedata.is_normalized("NFKC", stem):
+        return stem
+    plain = re.sub(r"[^\w.\-]+", "_", unicodedata.normalize("NFKC", stem)).strip("_")[:60] or "issue"
+    return f"{plain}_{hashlib.sha256(stem.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None = None) -> Issue:
@@ -146,7 +153,7 @@ def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None 
     sections = split_sections(text)
     if not sections:
         raise BulletinError(f"{path.name}: no '# title' headings found; not a bulletin issue")
-    issue_id = _issue_id(path)
+    issue_id = issue_id_for(path)
     date_source = "--date" if issue_date else ""
     if issue_date is None:
         match = FILE_DATE.search(path.name)
@@ -154,7 +161,7 @@ def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None 
             issue_date = _safe_date(*map(int, match.groups()))
             date_source = "file name" if issue_date else ""
 
-    issue = Issue(issue_id, path.name, content_hash, issue_date, date_source, [])
+    issue = Issue(issue_id, path.name, content_hash, issue_date, date_source, [], source_path=str(path.absolute()))
     drafts: list[tuple[str, str, str, tuple[int, int, int | None] | None]] = []
     for title, lines in sections:
         paragraphs = repair_paragraphs(_blocks(lines))
