@@ -45,9 +45,10 @@ def print_report(report: BuildReport) -> None:
     """A short build report for staff."""
     state = f"new version {report.version}" if report.changed else f"no change; {report.version} stays current"
     print(f"{report.action}: {state}")
+    reused = f", {report.reused} reused from identical passages" if report.reused else ""
     rate = f", {report.embedded / report.seconds:.0f} passages/s" if report.embedded and report.seconds else ""
     print(f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
-          f"({report.embedded} embedded), {report.seconds:.1f}s{rate}")
+          f"({report.embedded} embedded{reused}), {report.seconds:.1f}s{rate}")
     for label, items in (("added", report.added_issues), ("replaced", report.replaced_issues),
                          ("unchanged", report.unchanged_issues),
                          ("removed", report.removed_issues)):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import replace
 from datetime import date
@@ -27,18 +29,40 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None
 MAX_ARTICLE_CHARS = 30_000
 DATELINE_WINDOW = 40
 PLAIN_ID = re.compile(r"[\w.\-]+")
+FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+              (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """The bytes of an ordinary file of at most max_bytes, read no further than that: a huge file,
+    a device (/dev/zero) or a named pipe is refused before it can fill memory or block."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for a writer
+    except OSError as exc:
+        raise BulletinError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)  # of the file opened, not of whatever the name points to by now
+        if stat.S_ISDIR(info.st_mode):
+            raise BulletinError(f"{path.name}: is a directory, not a bulletin file")
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((k for test, k in FILE_KINDS if test(info.st_mode)), "a special file")
+            raise BulletinError(f"{path.name}: {kind}, not an ordinary file; only text files are read")
+        if info.st_size > max_bytes:
+            raise BulletinError(f"{path.name}: {info.st_size:,} bytes is over the {max_bytes:,}-byte limit")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(max_bytes + 1)  # one byte more tells a file that grew since
+    except OSError as exc:
+        raise BulletinError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > max_bytes:
+        raise BulletinError(f"{path.name}: over the {max_bytes:,}-byte limit")
+    return raw
 
 
 def read_bulletin_text(path: Path, max_bytes: int) -> tuple[str, str]:
     """Read a bulletin file as text (UTF-8, UTF-8 with BOM or GB18030); return (text, sha256)."""
-    try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise BulletinError(f"{path.name}: is a directory, not a bulletin file") from None
-    except OSError as exc:
-        raise BulletinError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    if len(raw) > max_bytes:
-        raise BulletinError(f"{path.name}: {len(raw):,} bytes is over the {max_bytes:,}-byte limit")
+    raw = read_limited(path, max_bytes)
     if not raw.strip():
         raise BulletinError(f"{path.name}: the file is empty")
     if b"\x00" in raw:
