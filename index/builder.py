@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
@@ -20,7 +19,8 @@ from index.lexical import LexicalIndex
 from index.normalize import tokenize
 from index.parse import date_undated_issue, parse_issue
 from index.store import IndexStore, Snapshot, build_faiss, wants_exact
-from index.types import BulletinError, Issue, Passage
+from index.types import BulletinError, Issue
+from index.vectors import embedding_text, reconstruct, vectors_for
 
 logger = logging.getLogger(__name__)
 
@@ -69,23 +69,6 @@ def _labels(paths: list[Path]) -> dict[Path, str]:
     """How each file is named in the report: its name, or the path as given when two share a name."""
     names = Counter(p.name for p in paths)
     return {p: p.name if names[p.name] == 1 else str(p) for p in paths}
-
-
-def _embedding_text(title: str, passage: Passage) -> str:
-    """A body passage is embedded and searched with its title for context; the title passage alone."""
-    return title if passage.text == title else f"{title}：{passage.text}"
-
-
-def _text_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def _reconstruct(index: faiss.Index, rows: list[int]) -> np.ndarray:
-    """The stored vectors of these rows (flat and HNSW indexes both keep them)."""
-    out = np.zeros((len(rows), index.d), dtype=np.float32)
-    for i, row in enumerate(rows):
-        out[i] = index.reconstruct(row)
-    return out
 
 
 def _nothing_readable(report: BuildReport) -> BulletinError:
@@ -185,8 +168,8 @@ class IndexBuilder:
                 (len(base.issues), len(base.articles), len(base.passages)) if base else (0, 0, 0))
             return report
         articles = {a.article_id: a for i in issues.values() for a in i.articles}
-        texts = [_embedding_text(articles[p.article_id].title, p) for p in new]
-        fresh = self._vectors(base, new, texts, report)
+        texts = [embedding_text(articles[p.article_id].title, p) for p in new]
+        fresh, report.embedded, report.reused = vectors_for(self.embedder, base, new, texts)
         tokens = [tokenize(text) for text in texts]
         passages = [old[row] for row in kept_rows] + new
         if base is not None and len(kept_rows) == len(old) and (
@@ -196,34 +179,13 @@ class IndexBuilder:
                 index.add(fresh)
             lexical = base.lexical.extended(tokens)
         else:
-            kept = _reconstruct(base.faiss_index, kept_rows) if base else np.zeros((0, fresh.shape[1]), np.float32)
+            kept = reconstruct(base.faiss_index, kept_rows) if base else np.zeros((0, fresh.shape[1]), np.float32)
             index = build_faiss(np.vstack([kept, fresh]) if len(fresh) else kept)
             lexical = (base.lexical.select(kept_rows) if base else LexicalIndex.empty()).extended(tokens)
         snapshot = Snapshot(self.embedder.model_name, issues, articles, passages, index, lexical)
         report.issues, report.articles, report.passages = len(issues), len(articles), len(passages)
         report.version = self.store.write(snapshot, report.operation())
         return report
-
-    def _vectors(self, base: Snapshot | None, new: list[Passage], texts: list[str],
-                 report: BuildReport) -> np.ndarray:
-        """Vectors for the new passages' embedding texts: a text already in the index (an issue that
-        repeats another's articles, a renamed copy) reuses its stored vector, and a text that comes
-        twice is embedded once."""
-        keys = [_text_key(t) for t in texts]
-        stored: dict[bytes, int] = {}  # text key → row in the base index
-        if base is not None and new:
-            bodies, wanted = {p.text for p in new}, set(keys)
-            for row, p in enumerate(base.passages):
-                if p.text in bodies:  # a cheap filter before building and hashing the embedding text
-                    key = _text_key(_embedding_text(base.articles[p.article_id].title, p))
-                    if key in wanted:
-                        stored.setdefault(key, row)
-        todo = {k: t for k, t in zip(keys, texts) if k not in stored}
-        vectors = dict(zip(todo, self.embedder.encode(list(todo.values()), progress=len(todo) > 256)))
-        if stored:
-            vectors.update(zip(stored, _reconstruct(base.faiss_index, list(stored.values()))))
-        report.embedded, report.reused = len(todo), len(texts) - len(todo)
-        return np.stack([vectors[k] for k in keys]) if keys else self.embedder.encode([])
 
     def _run(self, action: str, work) -> BuildReport:
         started = time.perf_counter()

@@ -75,10 +75,8 @@ def test_malformed_manifest_is_a_clear_error_and_verify_checks_the_others(capsys
     assert code == 0 and store.current() == before, err
 
 
-def test_inconsistent_metadata_is_refused(capsys, data_dir, settings, embedder):
+def test_inconsistent_metadata_is_refused(capsys, data_dir):
     """A planted version whose checksums match but whose passages name an article that is not there."""
-    from bot.engine import Engine
-
     before, planted = add_version(capsys, data_dir)
     db = sqlite3.connect(data_dir / "versions" / planted / "meta.sqlite")
     db.execute("UPDATE passages SET article_id = 'no-such-article' WHERE row = 3")
