@@ -87,6 +87,20 @@ def generate(count: int, folder: Path, seed: int = 7, first_issue: int = 0) -> l
     return paths
 
 
+def heading_file(path: Path, headings: int) -> Path:
+    """One issue file of many short articles (a heading and one or two bundled sentences each):
+    the shape that made the fragment cleaner compare every pair of articles."""
+    sentences = [s for source in _sources() for s in source.sentences]
+    rng = random.Random(headings)
+    parts = []
+    for i in range(headings):
+        body = "".join(rng.sample(sentences, rng.randint(1, 2)))
+        parts.append(f"{'#' if i == 0 else '##'} 简讯{i + 1}\n\n{body}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n" + "\n\n".join(parts), encoding="utf-8")
+    return path
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("count", type=int)

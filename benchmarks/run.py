@@ -3,6 +3,7 @@
     .venv/bin/pip install -e ".[bench]"
     .venv/bin/python -m benchmarks.run                      # 1k, 10k and 50k articles
     .venv/bin/python -m benchmarks.run --sizes 1000 10000   # a quicker run
+    .venv/bin/python -m benchmarks.run --parse-headings 10000  # only: parse one 10,000-heading file
 
 Writes benchmarks/RESULTS.md (the table), benchmarks/results.json and benchmarks/results.png.
 Corpora and indexes go to benchmarks/out/ (not committed)."""
@@ -21,7 +22,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from benchmarks.generate import ARTICLES_PER_ISSUE, generate
+from benchmarks.generate import ARTICLES_PER_ISSUE, generate, heading_file
 from bot.engine import Engine
 from bot.retrieve import MODES, HybridRetriever
 from bot.settings import available_cores, load_settings
@@ -32,6 +33,8 @@ from index.store import IndexStore
 HERE = Path(__file__).resolve().parent
 QUESTIONS = HERE.parent / "samples" / "eval" / "questions.jsonl"
 ROUNDS = 3  # each question asked this many times per mode for the latency percentiles
+PARSE_RESULTS = HERE / "parse_results.json"
+PARSE_HEADING = "## Parsing one large file"
 
 
 def folder_mb(folder: Path) -> float:
@@ -104,6 +107,36 @@ def probe(data_dir: Path) -> dict:
     return {"cold_start_s": round(result["first_answer_at"] - started, 2), "peak_rss_mb": result["peak_rss_mb"]}
 
 
+def parse_benchmark(headings: int, out: Path) -> dict:
+    """Seconds and peak memory of parsing one file of `headings` short articles, in a fresh process."""
+    path = heading_file(out / f"headings-{headings}.txt", headings)
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    done = subprocess.run([sys.executable, "-m", "benchmarks.parse_probe", str(path)],
+                          env=env, capture_output=True, text=True, check=True, cwd=HERE.parent)
+    return {"headings": headings, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def parse_section() -> str:
+    """The RESULTS.md section for the saved parse measurements ('' when there are none)."""
+    if not PARSE_RESULTS.exists():
+        return ""
+    rows = json.loads(PARSE_RESULTS.read_text("utf-8"))
+    lines = ["| headings | file MB | articles | fragments removed | parse s | peak RSS MB (whole process) |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['headings']:,} | {r['file_mb']} | {r['articles']:,} | {r['fragments_removed']} | {r['seconds']} | "
+              f"{r['peak_rss_mb']} |" for r in rows]
+    return (f"\n{PARSE_HEADING}\n\n`python -m benchmarks.run --parse-headings 10000`: one issue file of short "
+            "articles (a heading and one or two bundled sentences each), parsed by `parse_issue` (decoding, "
+            "paragraph repair, the pasted-fragment cleaner) in a fresh process.\n\n" + "\n".join(lines) + "\n")
+
+
+def write_parse_section() -> None:
+    """Put the parse table into RESULTS.md, keeping the rest of the file."""
+    results = HERE / "RESULTS.md"
+    text = results.read_text("utf-8") if results.exists() else "# Benchmark results\n"
+    (HERE / "RESULTS.md").write_text(text.split(f"\n{PARSE_HEADING}")[0].rstrip("\n") + "\n" + parse_section(), "utf-8")
+
+
 BUILD_FIELDS = ("articles", "passages", "build_s", "passages_per_s", "index_mb", "add_issue_s", "add_issue_embedded")
 
 
@@ -171,7 +204,7 @@ def write_outputs(results: dict[int, dict]) -> None:
             "retrieval alone per mode. Build: parse, chunk, embed, segment, write (model load excluded).\n"
             "Peak RSS and cold start (process start → first answer) come from a fresh serving process.\n\n"
             + "\n".join(lines) + "\n\n![latency and memory against corpus size](results.png)\n")
-    (HERE / "RESULTS.md").write_text(text, "utf-8")
+    (HERE / "RESULTS.md").write_text(text + parse_section(), "utf-8")
     plot(results)
 
 
@@ -201,8 +234,16 @@ def main() -> None:
     parser.add_argument("--merge", action="store_true", help="keep other sizes' rows from results.json")
     parser.add_argument("--reuse", action="store_true",
                         help="with --merge: keep saved build figures and indexes, measure the rest again")
+    parser.add_argument("--parse-headings", type=int, metavar="N",
+                        help="only measure parsing one file of N short articles, and record it in RESULTS.md")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.parse_headings:
+        row = parse_benchmark(args.parse_headings, args.out)
+        print(json.dumps(row), flush=True)
+        PARSE_RESULTS.write_text(json.dumps([row], indent=1), "utf-8")
+        write_parse_section()
+        return
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
     embedder = Embedder("use-m3", threads=available_cores(), batch_size=32)
     embedder.warm_up()

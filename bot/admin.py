@@ -68,7 +68,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     manifest = loaded.snapshot.manifest
     uptime = int(time.time() - s.started_at)
     lines = [
-        f"索引版本：{loaded.version}（磁盘上的当前版本：{s.engine.store.current()}）",
+        f"索引版本：{loaded.version}（磁盘上的当前版本：{s.engine.store.pointer_text()}）",
         f"期数：{len(loaded.snapshot.issues)}，文章：{len(loaded.snapshot.articles)}，"
         f"段落：{len(loaded.snapshot.passages)}",
         f"最近构建：{manifest.get('created', '?')}，模型：{manifest.get('model', '?')}",

@@ -58,31 +58,53 @@ def protect_token_in_logs(token: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+async def tell_admins(application: Application, text: str) -> None:
+    """Send a notice to every admin; one who cannot be reached does not stop the others."""
+    for admin_id in application.bot_data["services"].settings.admin_ids:
+        try:
+            await application.bot.send_message(admin_id, text)
+        except Exception:  # an admin who never started the bot cannot be messaged
+            logger.warning("could not notify an admin")
+
+
+def _pointer(s: Services) -> str:
+    """What CURRENT says, for messages; never raises."""
+    try:
+        return s.engine.store.pointer_text() or "(none)"
+    except Exception:
+        return "(unreadable)"
+
+
 async def watch_index(application: Application) -> None:
-    """Switch to a new index version when staff add one; on failure keep serving and tell admins."""
+    """Switch to a new index version when staff add one; on failure keep serving and tell admins.
+
+    Any error is caught, not only BulletinError: if this task ended, the bot would serve the old
+    version until restarted and nobody would know."""
     s: Services = application.bot_data["services"]
-    reported: str | None = None
+    reported: str | None = s.engine.fallback.wanted if s.engine.fallback else None  # told at start-up
     while True:
         await asyncio.sleep(s.settings.reload_interval)
         try:
             if await asyncio.to_thread(s.engine.reload_index):
                 reported = None
-        except BulletinError as exc:
-            current = s.engine.store.current()
-            logger.error("new index version not loaded, still serving %s: %s", s.engine.loaded.version, exc)
-            if current != reported:  # tell the admins once per failing version
-                reported = current
-                for admin_id in s.settings.admin_ids:
-                    try:
-                        await application.bot.send_message(
-                            admin_id, f"⚠️ 新索引版本 {current} 加载失败，继续使用 {s.engine.loaded.version}：{exc}")
-                    except Exception:  # an admin who never started the bot cannot be messaged
-                        logger.warning("could not notify an admin")
+        except Exception as exc:
+            pointer = _pointer(s)
+            reason = str(exc) if isinstance(exc, BulletinError) else f"{type(exc).__name__}: {exc}"
+            if pointer == reported:  # already logged and told: once per failing version
+                logger.debug("index version %s still not loaded: %s", pointer, reason)
+                continue
+            reported = pointer
+            logger.error("index version %s not loaded, still serving %s: %s", pointer, s.engine.serving, reason,
+                         exc_info=not isinstance(exc, BulletinError))
+            await tell_admins(application, f"⚠️ 新索引版本 {pointer} 加载失败，继续使用 {s.engine.serving}：{reason}")
 
 
 async def _post_init(application: Application) -> None:
     s: Services = application.bot_data["services"]
     await asyncio.to_thread(s.engine.warm_up)
+    if s.engine.fallback:
+        f = s.engine.fallback
+        await tell_admins(application, f"⚠️ 当前索引版本 {f.wanted} 无法加载，已改用 {f.serving}：{f.reason}")
     s.log.prune()
     application.bot_data["watcher"] = asyncio.create_task(watch_index(application))
 

@@ -11,6 +11,7 @@ from bot.settings import Settings
 from index.builder import BuildReport, IndexBuilder, bulletin_files
 from index.embed import Embedder
 from index.parse import MAX_ARTICLE_CHARS
+from index.manifest import describe_operation
 from index.store import IndexStore
 from index.types import BulletinError
 
@@ -23,14 +24,19 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("folder", type=Path)
     add = sub.add_parser("add", help="add new issue files; unchanged issues are skipped")
     add.add_argument("files", type=Path, nargs="+")
+    add.add_argument("--replace", action="store_true",
+                     help="a file whose issue id is already indexed replaces that issue (else it is refused)")
     for p in (build, add):
         p.add_argument("--date", type=date.fromisoformat, help="issue date YYYY-MM-DD (else from name/text)")
     remove = sub.add_parser("remove", help="remove one issue")
     remove.add_argument("issue")
     listing = sub.add_parser("list", help="versions, the current one, issues and counts")
     listing.add_argument("--json", action="store_true")
-    rollback = sub.add_parser("rollback", help="make an older version current")
+    rollback = sub.add_parser("rollback", help="undo the last change (restore the current version's parent), "
+                                                "or make VERSION current")
     rollback.add_argument("version", nargs="?")
+    past = sub.add_parser("history", help="the chain of versions: parent, operation, time")
+    past.add_argument("--json", action="store_true")
     verify = sub.add_parser("verify", help="check that versions are complete and consistent")
     verify.add_argument("version", nargs="?")
 
@@ -39,10 +45,12 @@ def print_report(report: BuildReport) -> None:
     """A short build report for staff."""
     state = f"new version {report.version}" if report.changed else f"no change; {report.version} stays current"
     print(f"{report.action}: {state}")
+    reused = f", {report.reused} reused from identical passages" if report.reused else ""
     rate = f", {report.embedded / report.seconds:.0f} passages/s" if report.embedded and report.seconds else ""
     print(f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
-          f"({report.embedded} embedded), {report.seconds:.1f}s{rate}")
-    for label, items in (("added", report.added_issues), ("unchanged", report.unchanged_issues),
+          f"({report.embedded} embedded{reused}), {report.seconds:.1f}s{rate}")
+    for label, items in (("added", report.added_issues), ("replaced", report.replaced_issues),
+                         ("unchanged", report.unchanged_issues),
                          ("removed", report.removed_issues)):
         if items:
             print(f"  {label}: {', '.join(items)}")
@@ -57,7 +65,10 @@ def print_report(report: BuildReport) -> None:
 
 
 def _listing(store: IndexStore) -> dict:
-    current = store.current()
+    try:
+        current, problem = store.current(), None
+    except BulletinError as exc:
+        current, problem = None, str(exc)
     versions = []
     for name in store.versions():
         try:
@@ -66,7 +77,49 @@ def _listing(store: IndexStore) -> dict:
                              "model": m["model"], **m["counts"], "issues_list": m.get("issues", {})})
         except BulletinError as exc:
             versions.append({"version": name, "current": name == current, "error": str(exc)})
-    return {"current": current, "versions": versions}
+    return {"current": current, "current_error": problem, "versions": versions}
+
+
+def _operation(store: IndexStore, name: str) -> str:
+    try:
+        return describe_operation(store.manifest(name))
+    except BulletinError:
+        return "unknown operation"
+
+
+def _history(store: IndexStore) -> dict:
+    """The current version and its ancestors (what rollback walks back through), then the other kept versions."""
+    rows = {}
+    for name in store.versions():
+        try:
+            manifest = store.manifest(name)
+            rows[name] = {"version": name, "parent": manifest.get("parent"),
+                          "operation": describe_operation(manifest), "created": manifest["created"]}
+        except BulletinError as exc:
+            rows[name] = {"version": name, "parent": None, "operation": "?", "created": "", "error": str(exc)}
+    chain, name = [], store.current_or_none()
+    while name in rows and rows[name] not in chain:
+        chain.append(rows[name])
+        name = rows[name]["parent"]
+    other = [row for version, row in sorted(rows.items(), reverse=True) if row not in chain]
+    return {"current": store.current_or_none(), "chain": chain, "other": other}
+
+
+def print_history(past: dict, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(past, ensure_ascii=False, indent=1))
+        return 0
+    if not past["chain"] and not past["other"]:
+        print("no index versions yet: run `bulletin-bot index build DIR`")
+    for label, rows in (("current chain (newest first; `rollback` steps back along it)", past["chain"]),
+                        ("other kept versions (undone or replaced; `rollback VERSION` restores one)", past["other"])):
+        if rows:
+            print(label + ":")
+        for row in rows:
+            mark = "*" if row["version"] == past["current"] else " "
+            print(f"{mark} {row['version']}  parent {row['parent'] or '-'}  {row['operation']}  {row['created']}"
+                  + (f"  {row['error']}" if "error" in row else ""))
+    return 0
 
 
 def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -79,14 +132,18 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
         if command == "build":
             report = builder.build(bulletin_files(args.folder), args.date)
         elif command == "add":
-            report = builder.add(args.files, args.date)
+            report = builder.add(args.files, args.date, replace=args.replace)
         else:
             report = builder.remove(args.issue)
         print_report(report)
         return 1 if report.failed_files else 0
     if command == "rollback":
-        print(f"rolled back: {builder.rollback(args.version)} is now current")
+        restored, left = builder.rollback(args.version)
+        undone = f" (undid {_operation(store, left)} ({left}))" if args.version is None and left else ""
+        print(f"rolled back: {restored} is now current{undone}")
         return 0
+    if command == "history":
+        return print_history(_history(store), args.json)
     if command == "list":
         listing = _listing(store)
         if args.json:
@@ -94,6 +151,8 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if not listing["versions"]:
             print("no index versions yet: run `bulletin-bot index build DIR`")
+        if listing["current_error"]:
+            print(f"! {listing['current_error']}")
         for v in listing["versions"]:
             mark = "*" if v["current"] else " "
             detail = v.get("error") or (f"{v['issues']} issues, {v['articles']} articles, "
@@ -103,16 +162,26 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
         for issue_id, info in (current or {}).get("issues_list", {}).items():
             print(f"    {info['date']}  {issue_id}  ({info['articles']} articles)")
         return 0
-    # verify
-    names = [args.version] if args.version else store.versions()
+    return verify(store, settings.embedding_model, args.version)
+
+
+def verify(store: IndexStore, model: str, version: str | None) -> int:
+    """Check one version or all, and the CURRENT pointer; 1 when anything is broken."""
     failures = 0
-    for name in names:
+    for name in [version] if version else store.versions():
         try:
-            snapshot = store.load(name, model=settings.embedding_model)
+            snapshot = store.load(name, model=model)
             print(f"ok      {name}  {len(snapshot.passages)} passages")
         except BulletinError as exc:
             failures += 1
             print(f"BROKEN  {exc}")
-    current = store.current()
-    print(f"current: {current or 'none'}")
+    try:
+        current = store.current()
+        if current is None and store.versions():
+            raise BulletinError("CURRENT is missing although versions exist; "
+                                "choose one with `bulletin-bot index rollback VERSION`")
+        print(f"current: {current or 'none'}")
+    except BulletinError as exc:
+        failures += 1
+        print(f"BROKEN  {exc}")
     return 1 if failures else 0

@@ -31,6 +31,15 @@ class Loaded:
     loaded_at: float
 
 
+@dataclass(frozen=True)
+class Fallback:
+    """At start-up the version CURRENT names did not load, so an older one serves instead."""
+
+    wanted: str  # what CURRENT names
+    serving: str
+    reason: str
+
+
 class Engine:
     """Answers questions from whichever index version is current; reloads without dropping questions."""
 
@@ -44,9 +53,11 @@ class Engine:
         self._model: AnswerModel | None = None
         self._loaded: Loaded | None = None
         self._reload_lock = threading.Lock()
+        self.fallback: Fallback | None = None  # set while an older version serves in place of CURRENT's
 
     def warm_up(self) -> None:
-        """Load the current index version, the embedding model and the answerability model."""
+        """Load the current index version (or, if it does not load, the newest that does), the embedding
+        model and the answerability model."""
         if self._loaded is None:
             self.reload_index()
         _ = self.model
@@ -64,21 +75,57 @@ class Engine:
             self.reload_index()
         return self._loaded
 
+    @property
+    def serving(self) -> str | None:
+        """The version answering questions now, without loading one."""
+        return self._loaded.version if self._loaded else None
+
     def reload_index(self) -> bool:
         """Load the current version if it is not the one serving; True when a new one was loaded.
 
         On failure the old version keeps serving and BulletinError says why."""
         with self._reload_lock:
+            if self._loaded is None:
+                return self._first_load()
             current = self.store.current()
-            if self._loaded is not None and current == self._loaded.version:
+            if current == self._loaded.version:
+                self.fallback = None  # staff pointed CURRENT back at the serving version
                 return False
-            snapshot = self.store.load(current, model=self.embedder.model_name)
-            retriever = HybridRetriever(snapshot, self.embedder, self.mode)
-            retriever.warm_up()
-            # one assignment: a question in flight keeps the Loaded it started with
-            self._loaded = Loaded(snapshot.version, snapshot, retriever, time.time())
-            logger.info("serving index version %s", snapshot.version)
+            self._serve(self.store.load(current, model=self.embedder.model_name))
+            self.fallback = None
             return True
+
+    def _serve(self, snapshot: Snapshot) -> None:
+        retriever = HybridRetriever(snapshot, self.embedder, self.mode)
+        retriever.warm_up()
+        # one assignment: a question in flight keeps the Loaded it started with
+        self._loaded = Loaded(snapshot.version, snapshot, retriever, time.time())
+        logger.info("serving index version %s", snapshot.version)
+
+    def _first_load(self) -> bool:
+        """Serve the current version; if it does not load, the newest version that does (residents
+        keep their answers while staff repair the index) and say so in `fallback`."""
+        try:
+            self._serve(self.store.load(model=self.embedder.model_name))
+            return True
+        except BulletinError as exc:
+            problem = exc
+        try:
+            wanted = self.store.pointer_text() or "(none)"
+        except BulletinError:
+            wanted = "(unreadable)"
+        for name in reversed(self.store.versions()):
+            if name == wanted:
+                continue
+            try:
+                snapshot = self.store.load(name, model=self.embedder.model_name)
+            except BulletinError:
+                continue
+            self._serve(snapshot)
+            self.fallback = Fallback(wanted, name, str(problem))
+            logger.error("index version %s does not load (%s); serving %s instead", wanted, problem, name)
+            return True
+        raise problem
 
     def with_retriever(self, retriever: HybridRetriever) -> None:
         """Serve from an already-built retriever (evaluation of one mode on a loaded snapshot)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,8 @@ from index.lexical import LexicalIndex
 from index.normalize import tokenize
 from index.parse import date_undated_issue, parse_issue
 from index.store import IndexStore, Snapshot, build_faiss, wants_exact
-from index.types import BulletinError, Issue, Passage
+from index.types import BulletinError, Issue
+from index.vectors import embedding_text, reconstruct, vectors_for
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,9 @@ class BuildReport:
     articles: int = 0
     passages: int = 0
     embedded: int = 0
+    reused: int = 0  # vectors taken from passages with the same text already in the index
     added_issues: list[str] = field(default_factory=list)
+    replaced_issues: list[str] = field(default_factory=list)
     unchanged_issues: list[str] = field(default_factory=list)
     removed_issues: list[str] = field(default_factory=list)
     empty_articles: list[str] = field(default_factory=list)
@@ -48,6 +52,11 @@ class BuildReport:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def operation(self) -> dict:
+        """What the version's manifest records about the command that made it."""
+        return {"action": self.action, "added": self.added_issues, "replaced": self.replaced_issues,
+                "removed": self.removed_issues}
+
 
 def bulletin_files(folder: Path) -> list[Path]:
     """The *.txt issue files in a folder, in name order."""
@@ -56,17 +65,10 @@ def bulletin_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
 
 
-def _embedding_text(title: str, passage: Passage) -> str:
-    """A body passage is embedded and searched with its title for context; the title passage alone."""
-    return title if passage.text == title else f"{title}：{passage.text}"
-
-
-def _reconstruct(index: faiss.Index, rows: list[int]) -> np.ndarray:
-    """The stored vectors of these rows (flat and HNSW indexes both keep them)."""
-    out = np.zeros((len(rows), index.d), dtype=np.float32)
-    for i, row in enumerate(rows):
-        out[i] = index.reconstruct(row)
-    return out
+def _labels(paths: list[Path]) -> dict[Path, str]:
+    """How each file is named in the report: its name, or the path as given when two share a name."""
+    names = Counter(p.name for p in paths)
+    return {p: p.name if names[p.name] == 1 else str(p) for p in paths}
 
 
 def _nothing_readable(report: BuildReport) -> BulletinError:
@@ -102,19 +104,45 @@ class IndexBuilder:
 
     def _parse(self, paths: list[Path], issue_date: date | None, report: BuildReport,
                known_dates: list[date]) -> list[Issue]:
-        issues = []
+        labels, parsed = _labels(paths), []
         for path in paths:
             try:
-                issues.append(parse_issue(path, self.max_file_bytes, issue_date))
+                parsed.append(parse_issue(path, self.max_file_bytes, issue_date))
             except BulletinError as exc:
-                report.failed_files[path.name] = str(exc).removeprefix(f"{path.name}: ")
+                report.failed_files[labels[path]] = str(exc).removeprefix(f"{path.name}: ")
                 logger.warning("skipped %s", exc)
+        issues = self._distinct(parsed, report, {str(p.absolute()): labels[p] for p in paths})
         anchors = known_dates + [i.issue_date for i in issues if i.date_source in EXPLICIT_DATES]
         for issue in issues:
             date_undated_issue(issue, anchors, date.today())
             report.empty_articles += [f"{issue.issue_id}: {t}" for t in issue.empty_titles]
             report.fragments_removed += [f"{issue.issue_id}: {n}" for n in issue.fragments_removed]
             report.truncated_articles += [f"{issue.issue_id}: {t}" for t in issue.truncated_titles]
+        return issues
+
+    @staticmethod
+    def _distinct(parsed: list[Issue], report: BuildReport, labels: dict[str, str]) -> list[Issue]:
+        """One issue per id and per content: files of one command that claim the same id with
+        different content are all refused (which one is meant is for staff to say, by renaming);
+        a file given twice, or a copy under another name, is indexed once."""
+        by_id: dict[str, list[Issue]] = defaultdict(list)
+        for issue in parsed:
+            by_id[issue.issue_id].append(issue)
+        issues, seen = [], {}
+        for issue_id, group in by_id.items():
+            if len({i.content_hash for i in group}) > 1:
+                for issue in group:
+                    others = ", ".join(i.source_path for i in group if i is not issue)
+                    report.failed_files[labels[issue.source_path]] = (
+                        f"{issue.source_path} and {others} would both be issue {issue_id!r} but differ; "
+                        "neither was indexed: rename one of them")
+                continue
+            issue = group[0]
+            if issue.content_hash in seen:
+                report.unchanged_issues.append(f"{issue_id} (same content as {seen[issue.content_hash]})")
+                continue
+            seen[issue.content_hash] = issue_id
+            issues.append(issue)
         return issues
 
     def _commit(self, base: Snapshot | None, issues: dict[str, Issue], report: BuildReport) -> BuildReport:
@@ -140,8 +168,8 @@ class IndexBuilder:
                 (len(base.issues), len(base.articles), len(base.passages)) if base else (0, 0, 0))
             return report
         articles = {a.article_id: a for i in issues.values() for a in i.articles}
-        texts = [_embedding_text(articles[p.article_id].title, p) for p in new]
-        fresh = self.embedder.encode(texts, progress=len(new) > 256)
+        texts = [embedding_text(articles[p.article_id].title, p) for p in new]
+        fresh, report.embedded, report.reused = vectors_for(self.embedder, base, new, texts)
         tokens = [tokenize(text) for text in texts]
         passages = [old[row] for row in kept_rows] + new
         if base is not None and len(kept_rows) == len(old) and (
@@ -151,13 +179,12 @@ class IndexBuilder:
                 index.add(fresh)
             lexical = base.lexical.extended(tokens)
         else:
-            kept = _reconstruct(base.faiss_index, kept_rows) if base else np.zeros((0, fresh.shape[1]), np.float32)
+            kept = reconstruct(base.faiss_index, kept_rows) if base else np.zeros((0, fresh.shape[1]), np.float32)
             index = build_faiss(np.vstack([kept, fresh]) if len(fresh) else kept)
             lexical = (base.lexical.select(kept_rows) if base else LexicalIndex.empty()).extended(tokens)
-        report.embedded = len(new)
         snapshot = Snapshot(self.embedder.model_name, issues, articles, passages, index, lexical)
         report.issues, report.articles, report.passages = len(issues), len(articles), len(passages)
-        report.version = self.store.write(snapshot, {"action": report.action})
+        report.version = self.store.write(snapshot, report.operation())
         return report
 
     def _run(self, action: str, work) -> BuildReport:
@@ -187,18 +214,29 @@ class IndexBuilder:
             self._commit(base, {i.issue_id: i for i in issues}, report)
         return self._run("build", work)
 
-    def add(self, paths: list[Path], issue_date: date | None = None) -> BuildReport:
-        """Add or replace issues; an issue already indexed with the same content is a no-op."""
+    def add(self, paths: list[Path], issue_date: date | None = None, replace: bool = False) -> BuildReport:
+        """Add issues; an issue already indexed with the same content is a no-op, and a different
+        file whose id is already indexed is refused unless `replace` says it replaces that issue."""
         def work(report: BuildReport) -> None:
             base = self._base()
             known = dict(base.issues) if base else {}
+            same_content = {i.content_hash: i.issue_id for i in known.values()}
+            labels = {str(p.absolute()): label for p, label in _labels(paths).items()}
             for issue in self._parse(paths, issue_date, report, [i.issue_date for i in known.values()]):
-                if issue.issue_id in known and known[issue.issue_id].content_hash == issue.content_hash:
-                    report.unchanged_issues.append(issue.issue_id)
+                old = known.get(issue.issue_id)
+                if issue.content_hash in same_content:
+                    twin = same_content[issue.content_hash]
+                    report.unchanged_issues.append(issue.issue_id if twin == issue.issue_id
+                                                   else f"{issue.issue_id} (already indexed as {twin})")
+                elif old is not None and not replace:
+                    report.failed_files[labels[issue.source_path]] = (
+                        f"issue {issue.issue_id!r} is already indexed from {old.source_path or old.file_name}, "
+                        f"with different content; to replace it with {issue.source_path}, run "
+                        "`bulletin-bot index add --replace`; if it is another issue, rename the file")
                 else:
-                    report.added_issues.append(issue.issue_id)
+                    (report.replaced_issues if old is not None else report.added_issues).append(issue.issue_id)
                     known[issue.issue_id] = issue
-            if not report.added_issues and not report.unchanged_issues and report.failed_files:
+            if not (report.added_issues or report.replaced_issues or report.unchanged_issues) and report.failed_files:
                 raise _nothing_readable(report)
             self._commit(base, known, report)
         return self._run("add", work)
@@ -215,16 +253,38 @@ class IndexBuilder:
             self._commit(base, issues, report)
         return self._run("remove", work)
 
-    def rollback(self, version: str | None = None) -> str:
-        """Make an older version current (default: the one before the current one)."""
+    def rollback(self, version: str | None = None) -> tuple[str, str | None]:
+        """Make another version current: by default the parent of the current one, which undoes the
+        last change. Returns (the version now current, the one it replaced)."""
         with self._locked():
-            versions = self.store.versions()
-            current = self.store.current()
+            left = self.store.current() if version is None else self.store.current_or_none()
             if version is None:
-                older = [v for v in versions if current is None or v < current]
-                if not older:
-                    raise BulletinError("no older version to roll back to")
-                version = older[-1]
+                version = self._parent(left)
             self.store.load(version)  # refuse a broken target before switching to it
             self.store.switch(version)
-            return version
+            return version, left
+
+    def _parent(self, current: str | None) -> str:
+        """The version the current one was made from; the newest older one that loads when the
+        current manifest (which names the parent) is unreadable."""
+        if current is None:
+            raise BulletinError("no index yet: nothing to roll back")
+        try:
+            parent = self.store.manifest(current).get("parent")
+        except BulletinError as exc:
+            for name in reversed([v for v in self.store.versions() if v < current]):
+                try:
+                    self.store.load(name)
+                except BulletinError:
+                    continue
+                logger.warning("%s; its parent is unknown, so the newest older version that loads (%s) "
+                               "is restored", exc, name)
+                return name
+            raise BulletinError(f"{exc}; and no older version loads") from None
+        if parent is None:
+            raise BulletinError(f"version {current} is the first version (built from nothing): nothing to roll "
+                                "back to; `bulletin-bot index history` lists the versions kept")
+        if parent not in self.store.versions():
+            raise BulletinError(f"version {current} was made from {parent}, which is no longer kept "
+                                "(BULLETIN_KEEP_VERSIONS); choose one from `bulletin-bot index history`")
+        return parent

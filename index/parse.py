@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import replace
 from datetime import date
@@ -26,18 +28,41 @@ CLOSERS = set("”’」』）)】》")
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 MAX_ARTICLE_CHARS = 30_000
 DATELINE_WINDOW = 40
+PLAIN_ID = re.compile(r"[\w.\-]+")
+FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+              (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """The bytes of an ordinary file of at most max_bytes, read no further than that: a huge file,
+    a device (/dev/zero) or a named pipe is refused before it can fill memory or block."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for a writer
+    except OSError as exc:
+        raise BulletinError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)  # of the file opened, not of whatever the name points to by now
+        if stat.S_ISDIR(info.st_mode):
+            raise BulletinError(f"{path.name}: is a directory, not a bulletin file")
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((k for test, k in FILE_KINDS if test(info.st_mode)), "a special file")
+            raise BulletinError(f"{path.name}: {kind}, not an ordinary file; only text files are read")
+        if info.st_size > max_bytes:
+            raise BulletinError(f"{path.name}: {info.st_size:,} bytes is over the {max_bytes:,}-byte limit")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(max_bytes + 1)  # one byte more tells a file that grew since
+    except OSError as exc:
+        raise BulletinError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > max_bytes:
+        raise BulletinError(f"{path.name}: over the {max_bytes:,}-byte limit")
+    return raw
 
 
 def read_bulletin_text(path: Path, max_bytes: int) -> tuple[str, str]:
     """Read a bulletin file as text (UTF-8, UTF-8 with BOM or GB18030); return (text, sha256)."""
-    try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise BulletinError(f"{path.name}: is a directory, not a bulletin file") from None
-    except OSError as exc:
-        raise BulletinError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    if len(raw) > max_bytes:
-        raise BulletinError(f"{path.name}: {len(raw):,} bytes is over the {max_bytes:,}-byte limit")
+    raw = read_limited(path, max_bytes)
     if not raw.strip():
         raise BulletinError(f"{path.name}: the file is empty")
     if b"\x00" in raw:
@@ -134,9 +159,15 @@ def resolve_month_day(month: int, day: int, anchors: list[date]) -> date | None:
     return best
 
 
-def _issue_id(path: Path) -> str:
-    stem = unicodedata.normalize("NFKC", path.stem).strip()
-    return re.sub(r"[^\w.\-]+", "_", stem)[:80] or "issue"
+def issue_id_for(path: Path) -> str:
+    """The issue id of a file: its name without extension when that is already a plain id
+    ('2022-12-05'), else the name made plain plus a hash of the real name, so that two different
+    names never share an id ('简报 2024-07-01' → '简报_2024-07-01_5f1c2a9e', not '简报_2024-07-01')."""
+    stem = path.stem
+    if PLAIN_ID.fullmatch(stem) and len(stem) <= 80 and unicodedata.is_normalized("NFKC", stem):
+        return stem
+    plain = re.sub(r"[^\w.\-]+", "_", unicodedata.normalize("NFKC", stem)).strip("_")[:60] or "issue"
+    return f"{plain}_{hashlib.sha256(stem.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None = None) -> Issue:
@@ -146,7 +177,7 @@ def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None 
     sections = split_sections(text)
     if not sections:
         raise BulletinError(f"{path.name}: no '# title' headings found; not a bulletin issue")
-    issue_id = _issue_id(path)
+    issue_id = issue_id_for(path)
     date_source = "--date" if issue_date else ""
     if issue_date is None:
         match = FILE_DATE.search(path.name)
@@ -154,7 +185,7 @@ def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None 
             issue_date = _safe_date(*map(int, match.groups()))
             date_source = "file name" if issue_date else ""
 
-    issue = Issue(issue_id, path.name, content_hash, issue_date, date_source, [])
+    issue = Issue(issue_id, path.name, content_hash, issue_date, date_source, [], source_path=str(path.absolute()))
     drafts: list[tuple[str, str, str, tuple[int, int, int | None] | None]] = []
     for title, lines in sections:
         paragraphs = repair_paragraphs(_blocks(lines))

@@ -49,6 +49,7 @@ class Issue:
     truncated_titles: list[str] = field(default_factory=list)
     # month/day datelines whose year the text does not give; resolved later against other issues
     undated_days: list[tuple[int, int]] = field(default_factory=list)
+    source_path: str = ""  # the file as staff named it, to name both files when two claim one id
 
 
 @dataclass(frozen=True)

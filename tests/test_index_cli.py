@@ -180,3 +180,43 @@ def test_large_index_switches_to_hnsw_and_appends_in_place(tmp_path, embedder, m
     engine = Engine(load_settings(data_dir=tmp_path / "data"))
     engine.embedder = embedder
     assert "古楼广场" in engine.ask("元宵节灯会在哪里办").text
+
+
+def history(capsys):
+    code, out, _ = run(capsys, "index", "history", "--json")
+    assert code == 0
+    return json.loads(out)
+
+
+def test_rollback_undoes_the_last_change_and_history_shows_the_chain(capsys, data_dir, tmp_path):
+    """add X; rollback; add Y; rollback → neither X nor Y (the parent, not the highest older version)."""
+    store = IndexStore(data_dir)
+    first = store.current()
+    other = tmp_path / "2023-02-13.txt"
+    other.write_text(NEW_ISSUE.read_text("utf-8").replace("元宵节灯会", "春季花展"), "utf-8")
+    assert run(capsys, "index", "add", str(NEW_ISSUE))[0] == 0
+    with_x = store.current()
+    assert run(capsys, "index", "rollback")[0] == 0 and store.current() == first
+    assert run(capsys, "index", "add", str(other))[0] == 0
+    with_y = store.current()
+    code, out, _ = run(capsys, "index", "rollback")
+    assert code == 0 and f"{first} is now current" in out and f"undid add 2023-02-13 ({with_y})" in out
+    assert store.current() == first
+    assert not {"2023-02-06", "2023-02-13"} & set(store.load().issues)
+
+    past = history(capsys)
+    assert [v["version"] for v in past["chain"]] == [first]
+    assert {v["version"]: (v["parent"], v["operation"]) for v in past["other"]} == {
+        with_y: (first, "add 2023-02-13"), with_x: (first, "add 2023-02-06")}
+    assert past["chain"][0]["operation"] == "build 5 issues" and past["chain"][0]["created"]
+
+    assert run(capsys, "index", "rollback", with_y)[0] == 0  # a named version: redo
+    assert [v["version"] for v in history(capsys)["chain"]] == [with_y, first]
+    code, out, _ = run(capsys, "index", "history")
+    assert code == 0 and f"* {with_y}" in out and f"parent {first}" in out and "add 2023-02-13" in out
+
+
+def test_rollback_of_the_first_version_is_a_clear_error(capsys, data_dir):
+    store = IndexStore(data_dir)
+    code, _, err = run(capsys, "index", "rollback")
+    assert code == 1 and "first version" in err and store.current() == store.versions()[0]
