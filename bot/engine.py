@@ -127,11 +127,6 @@ class Engine:
             return True
         raise problem
 
-    def with_retriever(self, retriever: HybridRetriever) -> None:
-        """Serve from an already-built retriever (evaluation of one mode on a loaded snapshot)."""
-        snapshot = retriever.snapshot
-        self._loaded = Loaded(snapshot.version, snapshot, retriever, time.time())
-
     def ask(self, question: str, today: date | None = None) -> Answer:
         """Answer one question from the index version current at the time of asking."""
         loaded = self.loaded
