@@ -174,7 +174,7 @@ def _evidence(q: QuestionContext, hit: ArticleHit, quote: Quote, similarities: d
     quote_max, quote_share = missing_words(words, quote_text + " " + normalize_text(hit.article.title))
     asked, unstated_quote, unstated_article = kind_flags(q.text, q.kinds, quoted, article)
     return Evidence(
-        dense_top=q.retrieval.top_dense, dense_gap=q.retrieval.dense_gap, dense_article=hit.dense,
+        dense_article=hit.dense, dense_deficit=hit.dense - q.retrieval.top_dense, dense_gap=q.retrieval.dense_gap,
         dense_whole=retriever.article_similarity(hit.article.article_id, q.retrieval.vector)
         if q.retrieval.vector is not None else 0.0,
         lexical_article=hit.lexical, score_ratio=hit.score / best_score if best_score > 0 else 0.0,

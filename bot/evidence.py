@@ -28,9 +28,11 @@ MAX_INFO = 20.0
 class Evidence:
     """One candidate answer's features; every field is a float the model weighs."""
 
-    dense_top: float  # best passage cosine over the whole index
-    dense_gap: float  # best minus 11th best cosine: how much the best match stands out
     dense_article: float  # best passage cosine inside this article
+    # this article's best cosine minus the index's best (≤ 0): relative, so that a question unlike every
+    # passage never looks better for it
+    dense_deficit: float
+    dense_gap: float  # best minus 11th best cosine over the index: how much the best match stands out
     dense_whole: float  # cosine with the article's mean passage vector
     lexical_article: float  # this article's BM25, scaled to the question's best
     score_ratio: float  # this article's fused score over the best article's
