@@ -227,10 +227,11 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
 def choose(weighed: list[Candidate], linked: Callable[[str, str], bool],
            margin: float) -> tuple[Candidate, list[Candidate]]:
     """The candidate to quote, and the candidates on the same topic as the most probable one: of those, the
-    newest whose probability is within `margin` of the best wins (a later notice supersedes an earlier one)."""
+    newest whose probability is at least (1 − margin) times the best's wins (a later notice supersedes an
+    earlier one even when its wording matches the question less well)."""
     best = max(weighed, key=lambda c: c.probability)
     same = [c for c in weighed if c is best or linked(c.hit.article.article_id, best.hit.article.article_id)]
-    eligible = [c for c in same if c.probability >= best.probability - margin]
+    eligible = [c for c in same if c.probability >= best.probability * (1 - margin)]
     return max(eligible, key=lambda c: (c.hit.issue_date, c.probability)), same
 
 

@@ -80,7 +80,7 @@ class AnswerModel:
     trees_baseline: float
     answer_threshold: float  # at or above: the quote is given as the answer
     related_threshold: float  # at or above (and below the other): shown as possibly related
-    recency_margin: float  # a newer article on the same topic wins when this close to the best
+    recency_margin: float  # a newer article on the same topic wins with (1 − margin) of the best probability
     fitted_on: dict
 
     def __post_init__(self) -> None:
