@@ -84,7 +84,7 @@ def article_sentences(body: str) -> list[Sentence]:
             text = piece.strip()
             if not sentences:
                 text = strip_dateline(text)
-            key = normalize_text(text)
+            key = normalize_text(strip_dateline(text))
             if text and key not in seen:
                 seen.add(key)
                 sentences.append(Sentence(text, number, len(sentences)))

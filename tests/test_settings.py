@@ -29,7 +29,7 @@ def test_dotenv_file_is_read(tmp_path):
     ("BULLETIN_KEEP_VERSIONS", "0"),
     ("BULLETIN_ADMIN_IDS", "alice"),
     ("BULLETIN_TELEGRAM_BASE_URL", "ftp://example"),
-    ("BULLETIN_MIN_CONFIDENCE", "2"),
+    ("BULLETIN_ANSWER_MAX_CHARS", "10"),
     ("BULLETIN_LOG_KEY_PERIOD", "fortnight"),
 ])
 def test_invalid_values_fail_naming_the_setting(monkeypatch, name, value):
