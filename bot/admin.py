@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.handlers import reload_all, send_html, services
+from bot.handlers import render, reload_all, send_html, services
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE
     command = (message.text or "").split()[0] if message.text else "?"
     logger.warning("refused admin command %s from user %s in %s chat", command,
                    s.log.user_hash(user.id) if user else "unknown", message.chat.type)
-    await send_html(message, s.engine.templates.render("not_admin"))
+    await send_html(message, await render(s, "not_admin"))
     return False
 
 

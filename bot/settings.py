@@ -11,8 +11,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.tuning import MODEL_PATH
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
-
 
 def available_cores() -> int:
     """CPU cores this process may run on (respects affinity masks and containers)."""
@@ -38,7 +36,7 @@ class Settings(BaseSettings):
     keep_versions: int = Field(5, ge=1, le=1000, description="index versions kept for rollback")
     max_file_bytes: int = Field(5_000_000, ge=1_000)
 
-    templates_path: Path = REPO_CONFIG / "templates.yaml"
+    templates_path: Path | None = Field(None, description="the answer templates; unset: the built-in ones")
     stale_after_days: int = Field(90, ge=1)
     answer_model_path: Path = Field(MODEL_PATH, description="the fitted answerability model (bulletin-bot fit)")
     answer_max_chars: int = Field(360, ge=50, le=3000)
