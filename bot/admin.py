@@ -13,11 +13,13 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.answer import Answer
 from bot.handlers import render, reload_all, send_html, services
 
 logger = logging.getLogger(__name__)
 
 PRIVATE_ONLY = "此命令会显示居民的提问，请在与我的私聊中使用。"
+PREVIEW_USAGE = "用法：/preview 问题，例如 /preview 医保能在网上办吗"
 
 
 async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -94,7 +96,17 @@ async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/preview 问题: the answer as the current templates render it (not logged)."""
     if not await refuse_unless_admin_in_private(update, context):
         return
-    s = services(context)
     question = " ".join(context.args or [])
+    if not question.strip():
+        await send_html(update.effective_message, html.escape(PREVIEW_USAGE))
+        return
+    s = services(context)
     answer = await asyncio.to_thread(s.engine.ask, question)
-    await send_html(update.effective_message, s.engine.render(answer))
+    reply = await asyncio.to_thread(s.engine.render, answer)
+    await send_html(update.effective_message, f"{reply}\n\n<i>{html.escape(preview_line(answer))}</i>")
+
+
+def preview_line(answer: Answer) -> str:
+    """One line for admins: how the engine decided, and from which article(s)."""
+    quoted = "；".join(f"《{p.title}》（{p.issue_date.isoformat()}）" for p in answer.parts or answer.related) or "无"
+    return f"结果：{answer.outcome}，置信度：{answer.confidence:.2f}，原因：{answer.reason}，引用：{quoted}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 import shutil
 import time
 
@@ -61,3 +62,18 @@ async def test_reload_with_a_broken_template_keeps_the_old_ones(bot, fake_api, t
     assert "<br> is not a Telegram tag" in reply
     assert "templates not reloaded" in caplog.text
     assert bot.engine.templates.render("feedback_thanks") == "谢谢您的反馈！"
+
+
+async def test_preview_without_a_question_is_a_usage_hint(bot, fake_api):
+    fake_api.push(message("/preview", ADMIN))
+    assert (await replies(fake_api, ADMIN))[0]["text"].startswith("用法：/preview 问题")
+
+
+async def test_preview_shows_the_answer_and_how_it_was_decided(bot, fake_api):
+    fake_api.push(message("/preview 医保能在网上办吗", ADMIN))
+    text = (await replies(fake_api, ADMIN))[0]["text"]
+    check_telegram_html(text)
+    answer, _, decision = text.rpartition("\n\n")
+    assert "聊城医保" in answer
+    assert re.match(r"<i>结果：(answer|related)，置信度：0\.\d\d，原因：(answered|related)，", decision), decision
+    assert "引用：《区医保系统疫情防控不松懈 群众线上办理“医”路通》（2022-11-20）" in decision
