@@ -8,6 +8,7 @@ import logging
 import sqlite3
 import time
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -61,6 +62,16 @@ async def questions_today(s) -> int | str:
         return "?"
 
 
+def local_time(moment: str | float | None, zone: ZoneInfo) -> str:
+    """A timestamp (ISO text or epoch seconds) as the wall-clock time in BULLETIN_TIMEZONE."""
+    try:
+        when = datetime.fromtimestamp(moment, timezone.utc) if isinstance(moment, float) \
+            else datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return "?"
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status: index version, issues, articles, last build, uptime, questions today."""
     if not await refuse_unless_admin(update, context):
@@ -68,15 +79,15 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     s = services(context)
     loaded = s.engine.loaded
     manifest = loaded.snapshot.manifest
-    uptime = int(time.time() - s.started_at)
+    uptime, zone = int(time.time() - s.started_at), s.settings.zone
     lines = [
         f"索引版本：{loaded.version}（磁盘上的当前版本：{s.engine.store.current()}）",
         f"期数：{len(loaded.snapshot.issues)}，文章：{len(loaded.snapshot.articles)}，"
         f"段落：{len(loaded.snapshot.passages)}",
-        f"最近构建：{manifest.get('created', '?')}，模型：{manifest.get('model', '?')}",
-        f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分",
+        f"最近构建：{local_time(manifest.get('created'), zone)}，模型：{manifest.get('model', '?')}",
+        f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分（启动于 {local_time(s.started_at, zone)}）",
         f"今日提问：{await questions_today(s)}，问题日志写入失败：{s.log.failures} 次",
-        f"时间：{datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        f"时间：{local_time(time.time(), zone)}（{zone.key}）",
     ]
     await send_html(update.effective_message, html.escape("\n".join(lines)))
 

@@ -175,6 +175,10 @@ def run(services: Services) -> None:
     application = build_application(services)
     protect_token_in_logs(settings.telegram_token.get_secret_value())
     check_telegram(settings)
+    loaded = services.engine.loaded
+    logger.info("bulletin-bot serving by %s: index version %s, %d issues, %d admins",
+                "webhook" if settings.webhook_url else "polling", loaded.version, len(loaded.snapshot.issues),
+                len(settings.admin_ids))
     try:
         if settings.webhook_url:
             application.run_webhook(**webhook_options(settings))

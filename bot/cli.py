@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "sentence_transformers", "jieba"):
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
+    if args.command == "serve":  # operators see start-up, index switches and failed reloads without -v
+        for own in ("bot", "index"):
+            logging.getLogger(own).setLevel(logging.INFO)
     try:
         settings = load_settings()
         if args.command == "index":

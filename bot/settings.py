@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(180, ge=1)
     log_key: SecretStr | None = Field(None, description="master key of the question log's user pseudonyms")
     log_key_period: Literal["day", "week", "month"] = "month"
+    timezone: str = Field("Asia/Shanghai", description="IANA zone of the times in /status and the report")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -61,6 +63,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @field_validator("telegram_base_url", "telegram_base_file_url")
     @classmethod

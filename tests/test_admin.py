@@ -77,3 +77,9 @@ async def test_preview_shows_the_answer_and_how_it_was_decided(bot, fake_api):
     assert "聊城医保" in answer
     assert re.match(r"<i>结果：(answer|related)，置信度：0\.\d\d，原因：(answered|related)，", decision), decision
     assert "引用：《区医保系统疫情防控不松懈 群众线上办理“医”路通》（2022-11-20）" in decision
+
+
+async def test_status_shows_times_in_the_configured_zone(bot, fake_api):
+    fake_api.push(message("/status", ADMIN))
+    status = (await replies(fake_api, ADMIN))[0]["text"]
+    assert "（Asia/Shanghai）" in status and "最近构建：20" in status and "启动于 20" in status
