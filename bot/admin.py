@@ -8,16 +8,19 @@ import logging
 import sqlite3
 import time
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.handlers import reload_all, send_html, services
+from bot.answer import Answer
+from bot.handlers import render, reload_all, send_html, services
 
 logger = logging.getLogger(__name__)
 
 PRIVATE_ONLY = "此命令会显示居民的提问，请在与我的私聊中使用。"
+PREVIEW_USAGE = "用法：/preview 问题，例如 /preview 医保能在网上办吗"
 
 
 async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -30,7 +33,7 @@ async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE
     command = (message.text or "").split()[0] if message.text else "?"
     logger.warning("refused admin command %s from user %s in %s chat", command,
                    s.log.user_hash(user.id) if user else "unknown", message.chat.type)
-    await send_html(message, s.engine.templates.render("not_admin"))
+    await send_html(message, await render(s, "not_admin"))
     return False
 
 
@@ -59,6 +62,16 @@ async def questions_today(s) -> int | str:
         return "?"
 
 
+def local_time(moment: str | float | None, zone: ZoneInfo) -> str:
+    """A timestamp (ISO text or epoch seconds) as the wall-clock time in BULLETIN_TIMEZONE."""
+    try:
+        when = datetime.fromtimestamp(moment, timezone.utc) if isinstance(moment, float) \
+            else datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return "?"
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status: index version, issues, articles, last build, uptime, questions today."""
     if not await refuse_unless_admin(update, context):
@@ -66,15 +79,15 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     s = services(context)
     loaded = s.engine.loaded
     manifest = loaded.snapshot.manifest
-    uptime = int(time.time() - s.started_at)
+    uptime, zone = int(time.time() - s.started_at), s.settings.zone
     lines = [
         f"索引版本：{loaded.version}（磁盘上的当前版本：{s.engine.store.pointer_text()}）",
         f"期数：{len(loaded.snapshot.issues)}，文章：{len(loaded.snapshot.articles)}，"
         f"段落：{len(loaded.snapshot.passages)}",
-        f"最近构建：{manifest.get('created', '?')}，模型：{manifest.get('model', '?')}",
-        f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分",
+        f"最近构建：{local_time(manifest.get('created'), zone)}，模型：{manifest.get('model', '?')}",
+        f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分（启动于 {local_time(s.started_at, zone)}）",
         f"今日提问：{await questions_today(s)}，问题日志写入失败：{s.log.failures} 次",
-        f"时间：{datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        f"时间：{local_time(time.time(), zone)}（{zone.key}）",
     ]
     await send_html(update.effective_message, html.escape("\n".join(lines)))
 
@@ -94,7 +107,17 @@ async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/preview 问题: the answer as the current templates render it (not logged)."""
     if not await refuse_unless_admin_in_private(update, context):
         return
-    s = services(context)
     question = " ".join(context.args or [])
+    if not question.strip():
+        await send_html(update.effective_message, html.escape(PREVIEW_USAGE))
+        return
+    s = services(context)
     answer = await asyncio.to_thread(s.engine.ask, question)
-    await send_html(update.effective_message, s.engine.render(answer))
+    reply = await asyncio.to_thread(s.engine.render, answer)
+    await send_html(update.effective_message, f"{reply}\n\n<i>{html.escape(preview_line(answer))}</i>")
+
+
+def preview_line(answer: Answer) -> str:
+    """One line for admins: how the engine decided, and from which article(s)."""
+    quoted = "；".join(f"《{p.title}》（{p.issue_date.isoformat()}）" for p in answer.parts or answer.related) or "无"
+    return f"结果：{answer.outcome}，置信度：{answer.confidence:.2f}，原因：{answer.reason}，引用：{quoted}"

@@ -176,17 +176,18 @@ def startup_failure(exc: TelegramError, settings: Settings) -> str:
     return redact(text, settings.telegram_token.get_secret_value())
 
 
-async def _get_me(bot: Bot) -> None:
+async def _get_me(bot: Bot) -> str:
     async with bot:  # initialising a Bot calls getMe
-        pass
+        return bot.username
 
 
-def check_telegram(settings: Settings) -> None:
-    """Call getMe once before serving, so a bad token or address is one clear error, not a traceback."""
+def check_telegram(settings: Settings) -> str:
+    """Call getMe once before serving, so a bad token or address is one clear error, not a traceback;
+    return the bot's username."""
     bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url,
               base_file_url=settings.telegram_base_file_url)
     try:
-        asyncio.run(_get_me(bot))
+        return asyncio.run(_get_me(bot))
     except TelegramError as exc:
         raise BulletinError(startup_failure(exc, settings)) from None
 
@@ -197,6 +198,10 @@ def run(services: Services) -> None:
     application = build_application(services)
     protect_token_in_logs(settings.telegram_token.get_secret_value())
     check_telegram(settings)
+    loaded = services.engine.loaded
+    logger.info("bulletin-bot serving by %s: index version %s, %d issues, %d admins",
+                "webhook" if settings.webhook_url else "polling", loaded.version, len(loaded.snapshot.issues),
+                len(settings.admin_ids))
     try:
         if settings.webhook_url:
             application.run_webhook(**webhook_options(settings))

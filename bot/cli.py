@@ -13,6 +13,7 @@ from index.types import BulletinError
 
 def build_parser() -> argparse.ArgumentParser:
     from bot.cli_ask import add_ask_commands
+    from bot.cli_check import add_check_command
     from bot.cli_index import add_index_commands
     from bot.cli_serve import add_serve_commands
 
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_index_commands(subparsers)
     add_ask_commands(subparsers)
     add_serve_commands(subparsers)
+    add_check_command(subparsers)
     return parser
 
 
@@ -39,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "sentence_transformers", "jieba"):
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
+    if args.command == "serve":  # operators see start-up, index switches and failed reloads without -v
+        for own in ("bot", "index"):
+            logging.getLogger(own).setLevel(logging.INFO)
+    if args.command == "check":  # reports bad settings itself, as one of its lines
+        from bot.cli_check import run_check_command
+
+        return run_check_command(args)
     try:
         settings = load_settings()
         if args.command == "index":

@@ -49,7 +49,7 @@ class Engine:
         self.store = IndexStore(settings.data_dir, settings.keep_versions)
         self.embedder = Embedder(settings.embedding_model, settings.embedding_threads,
                                  settings.embedding_batch_size)
-        self.templates = Templates(settings.templates_path)
+        self.templates = Templates(settings.templates_path, settings.answer_max_chars)
         self._model: AnswerModel | None = None
         self._loaded: Loaded | None = None
         self._reload_lock = threading.Lock()

@@ -19,7 +19,7 @@ from bot.pages import article_texts
 from bot.qlog import QuestionLog
 from bot.reply import split_message
 from bot.settings import Settings
-from bot.templates import TemplateError
+from bot.templates import TemplateError, html_to_text
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)
@@ -80,16 +80,21 @@ async def send_html(message: Message, text: str, markup: InlineKeyboardMarkup | 
                                  disable_web_page_preview=True)
 
 
+async def render(s: Services, name: str, **values) -> str:
+    """A template rendered in a worker thread: a slow one (stopped after 2 s) holds up no one else."""
+    return await asyncio.to_thread(s.engine.templates.render, name, **values)
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start: the greeting template."""
     s = services(context)
-    await send_html(update.effective_message, s.engine.templates.render("greeting", **s.engine.overview()))
+    await send_html(update.effective_message, await render(s, "greeting", **s.engine.overview()))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: the help template."""
     s = services(context)
-    await send_html(update.effective_message, s.engine.templates.render("help", **s.engine.overview()))
+    await send_html(update.effective_message, await render(s, "help", **s.engine.overview()))
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,7 +106,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wait, notify = s.flood.hit(user.id)
     if wait:
         if notify:  # once per flood: a notice per message would flood the chat in turn
-            await send_html(message, s.engine.templates.render("flood", seconds=wait))
+            await send_html(message, await render(s, "flood", seconds=wait))
         return
     try:
         await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
@@ -116,7 +121,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reason=answer.reason, top_article=lead.title if lead else None, top_issue=lead.issue_id if lead else None,
         score=answer.confidence, latency_ms=latency)
     markup = answer_keyboard(answer, log_id) if answer.reason != "empty_question" else None
-    await send_html(message, s.engine.render(answer), markup)
+    await send_html(message, await asyncio.to_thread(s.engine.render, answer), markup)
 
 
 def command_for_me(message: Message, bot_username: str) -> bool:
@@ -128,7 +133,7 @@ def command_for_me(message: Message, bot_username: str) -> bool:
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not have: point to /help (in groups only when it names this bot)."""
     if command_for_me(update.effective_message, context.bot.username):
-        await send_html(update.effective_message, services(context).engine.templates.render("unknown_command"))
+        await send_html(update.effective_message, await render(services(context), "unknown_command"))
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -136,7 +141,7 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message.chat.type != ChatType.PRIVATE and not replies_to_bot(message, context.bot.id):
         return
-    await send_html(message, services(context).engine.templates.render("non_text"))
+    await send_html(message, await render(services(context), "non_text"))
 
 
 def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -180,7 +185,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ticked = ticked_vote(shown, query.data) if shown is not None else None
         if log_id.isdigit() and (ticked is not None or shown is None):  # the same vote again is not stored again
             s.log.feedback(int(log_id), value == "1")
-        await query.answer(s.engine.templates.render("feedback_thanks"))
+        await query.answer(html_to_text(await render(s, "feedback_thanks")))  # a toast shows no HTML
         if ticked is not None:
             await query.edit_message_reply_markup(ticked)
         return
@@ -201,7 +206,7 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     logger.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
         try:
-            await update.effective_message.reply_html(services(context).engine.templates.render("error"))
+            await update.effective_message.reply_html(await render(services(context), "error"))
         except Exception:  # the reply itself failed (network): the log line above is what remains
             logger.warning("could not send the error reply")
 
@@ -210,9 +215,10 @@ async def reload_all(s: Services) -> str:
     """Reload templates and the index; say what happened (the old ones stay on failure)."""
     notes = []
     try:
-        s.engine.templates.reload()
+        await asyncio.to_thread(s.engine.templates.reload)  # renders every template: seconds, not milliseconds
         notes.append("模板已重新加载")
     except TemplateError as exc:
+        logger.warning("templates not reloaded, the old ones stay: %s", exc)
         notes.append(f"模板未更新，继续使用旧模板：{exc}")
     try:
         changed = await asyncio.to_thread(s.engine.reload_index)

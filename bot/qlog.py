@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from bot.pseudonym import Pseudonyms
@@ -46,8 +46,9 @@ class QuestionLog:
     and `feedback` only queue the row, and a write that fails is logged and counted in `failures`."""
 
     def __init__(self, path: Path, pseudonyms: Pseudonyms, retention_days: int = 180,
-                 busy_timeout: float = 30.0) -> None:
+                 busy_timeout: float = 30.0, zone: tzinfo = timezone.utc) -> None:
         self.path = Path(path)
+        self.zone = zone  # `day` is the day in this zone (BULLETIN_TIMEZONE): what staff call "today"
         self.pseudonyms = pseudonyms
         self.retention_days = retention_days
         self.failures = 0
@@ -111,6 +112,12 @@ class QuestionLog:
         salt_file.unlink()
         logger.warning("question log: old salted user hashes re-keyed and %s deleted", salt_file)
 
+    def _day(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).date().isoformat()
+
+    def _since(self, days: int) -> str:
+        return self._day(datetime.now(timezone.utc) - timedelta(days=days))
+
     def user_hash(self, user_id: int) -> str:
         """This period's pseudonym for a user (see bot/pseudonym.py)."""
         return self.pseudonyms.of(user_id)
@@ -122,7 +129,7 @@ class QuestionLog:
         now = datetime.now(timezone.utc)
         with self._lock:
             self._last_id += 1
-            row = (self._last_id, now.isoformat(timespec="seconds"), now.date().isoformat(), chat_type,
+            row = (self._last_id, now.isoformat(timespec="seconds"), self._day(now), chat_type,
                    self.pseudonyms.of(user_id, now), question[:MAX_LOGGED_CHARS], int(answered), reason,
                    top_article, top_issue, score, round(latency_ms, 1))
         self._write(lambda db: db.execute(
@@ -137,7 +144,7 @@ class QuestionLog:
 
     def unanswered(self, limit: int = 10, days: int = 30) -> list[tuple[str, int]]:
         """The most frequent questions that got the no-answer reply."""
-        since = (datetime.now(timezone.utc) - timedelta(days=days)).date().isoformat()
+        since = self._since(days)
         with self._lock:
             return self._reader_db.execute(
                 "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0 AND reason != 'empty_question'"
@@ -146,7 +153,7 @@ class QuestionLog:
 
     def days(self, days: int = 14) -> list[DayStats]:
         """Per-day volume, answers and feedback, newest first."""
-        since = (datetime.now(timezone.utc) - timedelta(days=days)).date().isoformat()
+        since = self._since(days)
         with self._lock:
             rows = self._reader_db.execute(
                 "SELECT day, COUNT(*), SUM(answered), SUM(feedback = 1), SUM(feedback = -1) FROM questions"
@@ -155,13 +162,13 @@ class QuestionLog:
         return [DayStats(d, n, a or 0, up or 0, down or 0) for d, n, a, up, down in rows]
 
     def questions_today(self) -> int:
-        today = datetime.now(timezone.utc).date().isoformat()
+        today = self._since(0)
         with self._lock:
             return int(self._reader_db.execute("SELECT COUNT(*) FROM questions WHERE day = ?", (today,)).fetchone()[0])
 
     def prune(self) -> None:
         """Queue deleting the entries older than the retention period."""
-        cutoff = (datetime.now(timezone.utc) - timedelta(days=self.retention_days)).date().isoformat()
+        cutoff = self._since(self.retention_days)
 
         def delete(db: sqlite3.Connection) -> None:
             deleted = db.execute("DELETE FROM questions WHERE day < ?", (cutoff,)).rowcount
@@ -173,7 +180,7 @@ class QuestionLog:
 
 def format_report(log: QuestionLog, days: int = 14, top: int = 10) -> str:
     """The staff report: volume per day, answer rate, feedback, top unanswered questions."""
-    lines = ["day          questions  answered  rate   👍   👎"]
+    lines = [f"day ({log.zone})  questions  answered  rate   👍   👎"]
     for d in log.days(days):
         rate = f"{d.answered / d.questions:.0%}" if d.questions else "-"
         lines.append(f"{d.day}  {d.questions:9d}  {d.answered:8d}  {rate:>5}  {d.helpful:3d}  {d.unhelpful:3d}")

@@ -9,9 +9,9 @@ from markupsafe import Markup
 
 from bot.answer import Answer, AnswerPart
 from bot.facts import FACT_KINDS
+from bot.html_check import TELEGRAM_LIMIT
 from bot.templates import Templates
 
-TELEGRAM_LIMIT = 4096
 MIN_HIGHLIGHT = 2  # a one-character match ("路", "楼") marks no fact worth bolding
 
 
@@ -52,20 +52,36 @@ def _cite(part: AnswerPart) -> dict:
             "newer": [{"title": title, "date": day.isoformat()} for title, day in part.newer]}
 
 
+def fallback_answer(answer: Answer, stale: bool) -> str:
+    """The reply in fixed words, for when an admin's template fails on this answer."""
+    if answer.outcome == "none":
+        titles = "".join(f"\n• 《{html.escape(p.title)}》（{p.issue_date.isoformat()}）" for p in answer.related)
+        return ("抱歉，现有简报中没有找到能回答这个问题的内容。" + (f"\n可能相关的文章：{titles}" if titles else "")
+                + "\n如需帮助，可拨打 12345 政务服务便民热线。")
+    quotes = "\n\n".join(f"{html.escape(p.text)}\n—— 《{html.escape(p.title)}》，{p.issue_date.isoformat()} "
+                          f"{html.escape(p.source)}".rstrip() for p in answer.parts)
+    lead = "" if answer.outcome == "answer" else "简报中没有找到能确认回答这个问题的内容，以下原文可能相关，仅供参考：\n"
+    notice = "\n⚠️ 以上信息来自较早的简报，政策可能已有变化，请以最新通知为准。" if stale else ""
+    return lead + quotes + notice
+
+
 def render_answer(templates: Templates, answer: Answer, stale_after_days: int) -> str:
     """The reply for an Answer: the answer, possibly-related or no-answer template."""
     if answer.reason == "empty_question":
         return templates.render("empty_question")
+    old = answer.age_days is not None and answer.age_days > stale_after_days and answer.outcome != "none"
+    fallback = fallback_answer(answer, old)
     if answer.outcome == "none":
-        return templates.render("no_answer", question=answer.question,
+        return templates.render("no_answer", fallback, question=answer.question,
                                 related=[_cite(p) for p in answer.related])
-    stale = ""
-    if answer.age_days is not None and answer.age_days > stale_after_days:
+    stale = Markup("")
+    if old:
         newest = max(p.issue_date for p in answer.parts)
-        stale = templates.render("stale_notice", age=human_age(answer.age_days), age_days=answer.age_days,
-                                 issue_date=newest.isoformat())
+        stale = Markup(templates.render(  # already HTML: not to be escaped again inside the answer
+            "stale_notice", "⚠️ 以上信息来自较早的简报，政策可能已有变化，请以最新通知为准。",
+            age=human_age(answer.age_days), age_days=answer.age_days, issue_date=newest.isoformat()))
     name = "answer" if answer.outcome == "answer" else "related"
-    return templates.render(name, parts=[_cite(p) for p in answer.parts], age_days=answer.age_days,
+    return templates.render(name, fallback, parts=[_cite(p) for p in answer.parts], age_days=answer.age_days,
                             stale_notice=stale, confidence=answer.confidence)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.tuning import MODEL_PATH
-
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 
 
 def available_cores() -> int:
@@ -38,7 +37,7 @@ class Settings(BaseSettings):
     keep_versions: int = Field(5, ge=1, le=1000, description="index versions kept for rollback")
     max_file_bytes: int = Field(5_000_000, ge=1_000)
 
-    templates_path: Path = REPO_CONFIG / "templates.yaml"
+    templates_path: Path | None = Field(None, description="the answer templates; unset: the built-in ones")
     stale_after_days: int = Field(90, ge=1)
     answer_model_path: Path = Field(MODEL_PATH, description="the fitted answerability model (bulletin-bot fit)")
     answer_max_chars: int = Field(360, ge=50, le=3000)
@@ -56,6 +55,7 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(180, ge=1)
     log_key: SecretStr | None = Field(None, description="master key of the question log's user pseudonyms")
     log_key_period: Literal["day", "week", "month"] = "month"
+    timezone: str = Field("Asia/Shanghai", description="IANA zone of the times in /status and the report")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -63,6 +63,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @field_validator("telegram_base_url", "telegram_base_file_url")
     @classmethod

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -100,15 +101,18 @@ def test_hashes_not_ids_feedback_unanswered_and_retention(tmp_path):
     assert db.execute("SELECT COUNT(*), SUM(feedback IS NOT NULL) FROM questions").fetchone() == (3, 1)
 
 
-def test_report_command(capsys, tmp_path, monkeypatch):
+def test_report_command_counts_days_in_the_configured_zone(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("BULLETIN_DATA_DIR", str(tmp_path))
-    log = QuestionLog(tmp_path / "questions.sqlite", Pseudonyms(None))
+    monkeypatch.setenv("BULLETIN_TIMEZONE", "Pacific/Kiritimati")  # UTC+14: its day is rarely UTC's
+    zone = ZoneInfo("Pacific/Kiritimati")
+    log = QuestionLog(tmp_path / "questions.sqlite", Pseudonyms(None), zone=zone)
     record(log, "公积金怎么提取", False)
     record(log, "医保能在网上办吗", True)
     log.close()
     assert main(["report"]) == 0
     out = capsys.readouterr().out
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(zone).date().isoformat()
+    assert "day (Pacific/Kiritimati)" in out
     assert f"{today}          2         1    50%" in out
     assert "1 × 公积金怎么提取" in out
 

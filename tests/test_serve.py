@@ -5,14 +5,19 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
-from conftest import REPO, TOKEN
+from index.builder import IndexBuilder
+from index.store import IndexStore
+
+from conftest import NEW_ISSUE, REPO, TOKEN
 from fake_telegram import message
 
 REVOKED = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -49,24 +54,37 @@ def test_start_up_failure_is_one_line_without_the_token(case, setting, data_dir,
     outputs = [result.stdout, result.stderr] + [p.read_bytes() for p in data_dir.rglob("*") if p.is_file()]
     for secret in (REVOKED, REVOKED.split(":")[1]):
         assert not any(secret.encode() in output for output in outputs)
-    lines = result.stderr.decode().strip().splitlines()
+    # the INFO lines operators see (start-up, index loaded) and then the one error line
+    lines = [line for line in result.stderr.decode().strip().splitlines() if " INFO " not in line]
     assert len(lines) == 1 and lines[0].startswith("error: ") and setting in lines[0], result.stderr.decode()
     assert "Traceback" not in lines[0]
 
 
-def test_serve_answers_and_stops_cleanly(data_dir, tmp_path, fake_api):
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path,
-                               env=serve_env(data_dir, fake_api.base_url, TOKEN),
+def test_serve_answers_logs_for_operators_and_stops_cleanly(data_dir, tmp_path, fake_api, embedder):
+    """At the default level (no -v) the log has the start-up line and each index switch."""
+    first = IndexStore(data_dir).current()
+    env = serve_env(data_dir, fake_api.base_url, TOKEN) | {"BULLETIN_RELOAD_INTERVAL": "0.3",
+                                                           "BULLETIN_ADMIN_IDS": "111,222"}
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         fake_api.push(message("医保能在网上办吗", 801))
         reply = fake_api.wait_for("sendMessage", 1, 801, timeout=90)[0]
         assert "聊城医保" in reply["text"]
+        IndexBuilder(IndexStore(data_dir), embedder).add([NEW_ISSUE])
+        for attempt in range(2, 40):  # the new issue is answered once the bot has switched
+            fake_api.push(message("元宵节灯会在哪里办", 802))
+            if "古楼广场" in fake_api.wait_for("sendMessage", attempt - 1, 802, timeout=30)[-1]["text"]:
+                break
+            time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err.decode()
     assert TOKEN.encode() not in out + err
+    log = err.decode()
+    assert re.search(rf"INFO bot.app: bulletin-bot serving by polling: index version {first}, \d+ issues, 2 admins", log)
+    assert f"INFO bot.engine: serving index version {IndexStore(data_dir).current()}" in log
 
 
 def test_token_is_redacted_from_logged_tracebacks():

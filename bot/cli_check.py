@@ -1,0 +1,78 @@
+"""`bulletin-bot check`: can `serve` start? One line per check (✓ / ✗ and why), exit code 0 or 1.
+
+Run it before `serve` (systemd ExecStartPre) and from a health check."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Callable
+
+from bot.settings import Settings, SettingsError, load_settings
+from bot.templates import TemplateError, Templates
+from index.types import BulletinError
+
+
+def add_check_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register check."""
+    subparsers.add_parser("check", help="check settings, index, templates, answer model, Telegram token, data dir")
+
+
+def check_index(settings: Settings) -> str:
+    from index.store import IndexStore
+
+    snapshot = IndexStore(settings.data_dir).load(model=settings.embedding_model)  # verifies checksums and counts
+    return f"version {snapshot.version}: {len(snapshot.issues)} issues, {len(snapshot.passages)} passages"
+
+
+def check_templates(settings: Settings) -> str:
+    templates = Templates(settings.templates_path, settings.answer_max_chars)
+    return f"{templates.path}: every template renders as valid Telegram HTML"
+
+
+def check_answer_model(settings: Settings) -> str:
+    from bot.answerability import AnswerModel
+
+    AnswerModel.load(settings.answer_model_path)
+    return f"{settings.answer_model_path} loads"
+
+
+def check_telegram(settings: Settings) -> str:
+    from bot.app import check_telegram as get_me
+
+    return f"the token is accepted by {settings.telegram_base_url.removesuffix('/bot')} (@{get_me(settings)})"
+
+
+def check_data_dir(settings: Settings) -> str:
+    try:
+        with tempfile.TemporaryFile(dir=settings.data_dir):
+            pass
+    except OSError as exc:
+        raise BulletinError(f"{settings.data_dir}: not writable ({exc.strerror or exc})") from None
+    return f"{settings.data_dir} is writable"
+
+
+CHECKS: list[tuple[str, Callable[[Settings], str]]] = [
+    ("index", check_index), ("templates", check_templates), ("answer model", check_answer_model),
+    ("telegram", check_telegram), ("data dir", check_data_dir)]
+
+
+def run_check_command(args: argparse.Namespace) -> int:
+    """Run every check, print one line each; 1 when any failed."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"✗ settings: {' '.join(str(exc).split())}")
+        return 1
+    print("✓ settings: valid")
+    failed = False
+    for name, check in CHECKS:
+        if name == "telegram" and settings.telegram_token is None:
+            print("- telegram: skipped (BULLETIN_TELEGRAM_TOKEN is not set)")
+            continue
+        try:
+            print(f"✓ {name}: {check(settings)}")
+        except (BulletinError, TemplateError) as exc:  # the token never appears: app.startup_failure redacts it
+            failed = True
+            print(f"✗ {name}: {' '.join(str(exc).split())}")
+    return 1 if failed else 0
