@@ -49,7 +49,7 @@ def test_build_add_again_remove_rollback(capsys, fresh, tmp_path):
     four = tmp_path / "four"
     four.mkdir()
     for f in BULLETINS.glob("*.txt"):
-        if f.name != "2023-01-09.txt":
+        if f.name < "2023-01-09.txt" or f.name.startswith("000_"):  # the first four issues
             shutil.copy(f, four)
     code, out, _ = run(capsys, "index", "build", str(four))
     assert code == 0
@@ -208,7 +208,8 @@ def test_rollback_undoes_the_last_change_and_history_shows_the_chain(capsys, dat
     assert [v["version"] for v in past["chain"]] == [first]
     assert {v["version"]: (v["parent"], v["operation"]) for v in past["other"]} == {
         with_y: (first, "add 2023-02-13"), with_x: (first, "add 2023-02-06")}
-    assert past["chain"][0]["operation"] == "build 5 issues" and past["chain"][0]["created"]
+    bundled = len(list(BULLETINS.glob("*.txt")))
+    assert past["chain"][0]["operation"] == f"build {bundled} issues" and past["chain"][0]["created"]
 
     assert run(capsys, "index", "rollback", with_y)[0] == 0  # a named version: redo
     assert [v["version"] for v in history(capsys)["chain"]] == [with_y, first]
