@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from bot.answer import AnswerPart, QuestionContext, candidate_hits, weigh
+from bot.answer import AnswerPart
+from bot.candidates import QuestionContext, candidate_hits, weigh
 from bot.evidence import place_missing
 from bot.quote import DATELINE, Quote, article_sentences, choose_quote
 from bot.reply import highlight, render_answer
