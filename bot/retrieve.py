@@ -11,7 +11,6 @@ import numpy as np
 
 from bot.tuning import LINKS, RETRIEVAL
 from index.embed import Embedder
-from index.links import topic_links
 from index.normalize import clean_question, content_words, normalize_text, query_terms
 from index.store import Snapshot
 from index.types import Article, Passage
@@ -69,7 +68,7 @@ class HybridRetriever:
         self.snapshot = snapshot
         self.embedder = embedder
         self.mode = mode
-        self._links: dict[str, set[str]] | None = None
+        self._dates: dict[str, date] = {}
         self._rows: dict[str, list[int]] = {}
         self._article_rows: dict[str, int] = {}
         self._article_matrix = np.zeros((0, 1), dtype=np.float32)
@@ -78,10 +77,11 @@ class HybridRetriever:
 
     def warm_up(self) -> None:
         """Link articles on the same topic and load the embedding model."""
-        if self._links is None:
+        if not self._dates:
             for row, passage in enumerate(self.snapshot.passages):
                 self._rows.setdefault(passage.article_id, []).append(row)
-            self._links = self._topic_links()
+            self._article_rows, self._article_matrix = self._article_vectors()
+            self._dates = {a: self.issue_date(article) for a, article in self.snapshot.articles.items()}
             self.snapshot.lexical.prepare_search()
         self.embedder.warm_up()
 
@@ -123,16 +123,6 @@ class HybridRetriever:
         sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
         return positions, sums
 
-    def _topic_links(self) -> dict[str, set[str]]:
-        positions, vectors = self._article_rows, self._article_matrix = self._article_vectors()
-        ids = list(positions)
-        dates = [self.issue_date(self.snapshot.articles[a]) for a in ids]
-        links: dict[str, set[str]] = {}
-        for link in topic_links(ids, vectors, dates, min_cosine=LINKS.min_cosine, per_article=LINKS.per_article):
-            links.setdefault(link.older, set()).add(link.newer)
-            links.setdefault(link.newer, set()).add(link.older)
-        return links
-
     def passage_similarities(self, article_id: str, vector: np.ndarray) -> list[tuple[str, float]]:
         """(text, cosine with the question vector) of every passage of an article, from the stored vectors:
         choosing sentences then needs no model call."""
@@ -162,8 +152,13 @@ class HybridRetriever:
         return float(self._article_matrix[row] @ vector) if row is not None else 0.0
 
     def linked(self, a: str, b: str) -> bool:
-        """True when two articles of different issues are on the same topic."""
-        return b in self._links.get(a, ())
+        """True when two articles of different issues are on the same topic: their mean passage vectors have
+        cosine ≥ LINKS.min_cosine. Checked when needed, from the vectors loaded anyway, so a large index
+        costs nothing more at start-up (all pairs would be quadratic)."""
+        ra, rb = self._article_rows.get(a), self._article_rows.get(b)
+        if ra is None or rb is None or self._dates[a] == self._dates[b]:
+            return False
+        return float(self._article_matrix[ra] @ self._article_matrix[rb]) >= LINKS.min_cosine
 
     def idf(self, word: str) -> float:
         """Rarity of a word across passages; a word no passage uses is rarest."""
