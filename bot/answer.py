@@ -8,7 +8,6 @@ what is asked, and the reply then names them."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Literal
@@ -19,11 +18,10 @@ from bot.quote import Quote
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
 from index.normalize import clean_question, has_content
+from index.text import QUESTION_PART_SPLIT
 
 logger = logging.getLogger(__name__)
 
-# A question with several parts ("…在哪发现的？以后再看到该打哪个电话") is also answered part by part.
-PART_SPLIT = re.compile(r"[？?！!；;。]+")
 Reason = Literal["answered", "related", "low_probability", "empty_question", "no_index_match"]
 
 
@@ -120,7 +118,7 @@ def _part(candidate: Candidate, q: QuestionContext, newer: list[Candidate] = ())
 
 def question_parts(question: str) -> list[str]:
     """Split a multi-part question; one part when it has only one."""
-    parts = [p.strip() for p in PART_SPLIT.split(question) if has_content(p)]
+    parts = [p.strip() for p in QUESTION_PART_SPLIT.split(question) if has_content(p)]
     return parts[: ANSWER.max_parts] if len(parts) > 1 else [question]
 
 

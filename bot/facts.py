@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from index.normalize import content_words, is_chinese
+from index.text import FACT_CLAUSE_END
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,6 @@ FACT_KINDS = (
 )
 
 
-# A fact counts only in a clause that names the question's topic: "免费检测" does not say what
-# 单人单管 costs, nor does a date in a medical-insurance story say when the winter holiday starts.
-CLAUSE_END = re.compile(r"(?<=[。！？!?；;])")
 # A clause that refers back ("施工期间该路段…") takes its topic from the clause before it.
 ANAPHORA = re.compile(r"该(?!如何)|此|上述|以上|期间|届时|其中")
 # Words too common to show that a clause is about the question's topic.
@@ -91,7 +89,9 @@ def unstated(question: str, sentences: list[str]) -> list[str]:
     if not kinds:
         return []
     topic = topic_words(question, kinds)
-    clauses = [c for s in sentences for c in CLAUSE_END.split(s) if c]
+    # a fact counts only in a clause that names the question's topic: "免费检测" does not say what
+    # 单人单管 costs, nor does a date in a medical-insurance story say when the winter holiday starts
+    clauses = [c for s in sentences for c in FACT_CLAUSE_END.split(s) if c]
     if not topic:
         return [kind.name for kind in kinds if not any(states_kind(kind, c) for c in clauses)]
     about = [names_topic(c, topic) or (i > 0 and ANAPHORA.search(c) is not None and names_topic(clauses[i - 1], topic))

@@ -6,13 +6,12 @@ import html
 import re
 
 from bot.reply import TELEGRAM_LIMIT
+from index.text import PAGE_CLAUSE_END, PAGE_SENTENCE_END
 
 PAGE_CHARS = 1500  # visible characters on a page: a few screens on a phone
 SENTENCE_CHARS = 300  # a longer sentence is cut at commas or spaces…
 RUN_CHARS = 100  # …and a run without either every RUN_CHARS (small pieces keep pages balanced)
 MAX_HEAD_CHARS = 200
-SENTENCE_END = re.compile(r"(?:[。！？!?；;]|…+)[”’」』）)】\"']*[ \t\u3000]*|\n+")
-CLAUSE_END = re.compile(r"[，,、：:][ \t\u3000]*|[ \t\u3000]+")
 
 
 def escape(text: str) -> str:
@@ -29,8 +28,8 @@ def _cut(text: str, pattern: re.Pattern) -> list[str]:
 def _pieces(body: str) -> list[str]:
     """Sentences and paragraph breaks; long ones cut at clauses, long clauses every RUN_CHARS."""
     pieces = []
-    for sentence in _cut(body, SENTENCE_END):
-        for clause in _cut(sentence, CLAUSE_END) if len(sentence) > SENTENCE_CHARS else [sentence]:
+    for sentence in _cut(body, PAGE_SENTENCE_END):
+        for clause in _cut(sentence, PAGE_CLAUSE_END) if len(sentence) > SENTENCE_CHARS else [sentence]:
             size = RUN_CHARS if len(clause) > SENTENCE_CHARS else SENTENCE_CHARS
             pieces += [clause[i:i + size] for i in range(0, len(clause), size)]
     return pieces

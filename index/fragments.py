@@ -20,12 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.text import CLAUSE_STARTS_AFTER, CLOSER_SET, FRAGMENT_SENTENCE_ENDS
+
 SHINGLE = 12  # characters; long enough that ordinary shared phrases do not match
 MIN_FRAGMENT = 20  # shortest shared run treated as a pasted fragment
 LEADING_PUNCT = "。，、；：！？,.;:!? \n"
-SENTENCE_ENDS = set("。！？!?；;…")
-CLAUSE_STARTS_AFTER = SENTENCE_ENDS | {"："}  # "咨询电话：" introduces a clause ("21:00" does not)
-CLOSERS = set("”’」』）)】》")
 # a run that begins inside a sentence in both articles is cut only where it fits at most this
 # share as well as in the other article (the real pastes: 0 against 30)
 CLEAR_MARGIN = 0.25
@@ -90,7 +89,7 @@ def shared_runs(bodies: list[str]) -> list[SharedRun]:
         boilerplate = np.flatnonzero(common[a][i : i + length - SHINGLE + 1])
         if len(boilerplate):  # end before it, keeping the sentence end that precedes it
             full, length = length, int(boilerplate[0])
-            while length < full and text_a[i + length] in SENTENCE_ENDS | CLOSERS:
+            while length < full and text_a[i + length] in FRAGMENT_SENTENCE_ENDS | CLOSER_SET:
                 length += 1
         if length >= MIN_FRAGMENT:
             runs.append(SharedRun(a, i, b, j, length))
@@ -132,7 +131,7 @@ def _starts_sentence(body: str, start: int) -> bool:
     before = body[:start].rstrip(" \t")
     if not before or before[-1] == "\n" or before[-1] in CLAUSE_STARTS_AFTER:
         return True
-    return before[-1] in CLOSERS and len(before) > 1 and before[-2] in SENTENCE_ENDS | CLOSERS
+    return before[-1] in CLOSER_SET and len(before) > 1 and before[-2] in FRAGMENT_SENTENCE_ENDS | CLOSER_SET
 
 
 def _ends_paragraph(body: str, end: int) -> bool:
@@ -143,10 +142,10 @@ def _host(run: SharedRun, spans: dict[int, tuple[int, int]], bodies: list[str],
           topics) -> tuple[int | None, dict[int, tuple[int, int]]]:
     """The article the run was pasted into (None when it belongs in both), and the run's spans."""
     fragment = bodies[run.a][slice(*spans[run.a])]
-    if not fragment or fragment[-1] not in SENTENCE_ENDS | CLOSERS:
+    if not fragment or fragment[-1] not in FRAGMENT_SENTENCE_ENDS | CLOSER_SET:
         return None, spans  # two sentences that share a phrase, not a pasted block (pastes end a sentence)
     broken = {k for k in spans if not _starts_sentence(bodies[k], spans[k][0])}
-    cut = next((n + 1 for n, ch in enumerate(fragment[:SHINGLE]) if ch in SENTENCE_ENDS), None)
+    cut = next((n + 1 for n, ch in enumerate(fragment[:SHINGLE]) if ch in FRAGMENT_SENTENCE_ENDS), None)
     if len(broken) == 2 and cut is not None:
         # both copies begin with the same few characters of different sentences ("…发展。如有疑问…"):
         # a coincidence, not a paste; judge the whole sentences that follow

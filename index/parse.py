@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from index.fragments import remove_pasted_fragments
+from index.text import CLOSER_SET, DROP_IN_FILES, PARAGRAPH_TERMINALS
 from index.types import Article, BulletinError, Issue
 
 logger = logging.getLogger(__name__)
@@ -22,10 +23,6 @@ SOURCE_LINE = re.compile(r"^(?:[(（][^()（）]{1,40}[)）]|《[^《》]{1,30}�
 FILE_DATE = re.compile(r"(20\d\d)-(\d\d)-(\d\d)")
 FULL_DATE = re.compile(r"(20\d\d)年(\d{1,2})月(\d{1,2})日")
 MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})日")
-# A paragraph ending in one of these is a real paragraph; anything else was cut by the layout.
-TERMINALS = set("。！？!?…；;：:.")
-CLOSERS = set("”’」』）)】》")
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 MAX_ARTICLE_CHARS = 30_000
 DATELINE_WINDOW = 40
 PLAIN_ID = re.compile(r"[\w.\-]+")
@@ -84,9 +81,9 @@ def read_bulletin_text(path: Path, max_bytes: int) -> tuple[str, str]:
 
 def _ends_paragraph(paragraph: str) -> bool:
     last = paragraph[-1]
-    if last in TERMINALS:
+    if last in PARAGRAPH_TERMINALS:
         return True
-    return last in CLOSERS and len(paragraph) > 1 and paragraph[-2] in TERMINALS | CLOSERS
+    return last in CLOSER_SET and len(paragraph) > 1 and paragraph[-2] in PARAGRAPH_TERMINALS | CLOSER_SET
 
 
 def repair_paragraphs(blocks: list[str]) -> list[str]:
@@ -173,7 +170,7 @@ def issue_id_for(path: Path) -> str:
 def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None = None) -> Issue:
     """Parse one bulletin file into a cleaned Issue; raise BulletinError if it is not one."""
     text, content_hash = read_bulletin_text(path, max_bytes)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(DROP_IN_FILES)
     sections = split_sections(text)
     if not sections:
         raise BulletinError(f"{path.name}: no '# title' headings found; not a bulletin issue")
