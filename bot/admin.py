@@ -15,7 +15,8 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.answer import Answer
-from bot.handlers import render, reload_all, send_html, services
+from bot.handlers import send_html
+from bot.services import reload_all, render, services
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from telegram.ext import (
 )
 
 from bot import admin, handlers
-from bot.handlers import Services
+from bot.buttons import ARTICLE_PATTERN, PAGE_PATTERN, VOTE_PATTERN
+from bot.services import Services
 from bot.settings import Settings
 from index.types import BulletinError
 
@@ -142,7 +143,10 @@ def build_application(services: Services) -> Application:
     application.add_handler(MessageHandler(new & asked & ~filters.COMMAND, handlers.question))
     application.add_handler(MessageHandler(new & ~asked & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                                            handlers.non_text))
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    for pattern, callback in ((ARTICLE_PATTERN, handlers.article_button), (PAGE_PATTERN, handlers.page_button),
+                              (VOTE_PATTERN, handlers.vote_button)):
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    application.add_handler(CallbackQueryHandler(handlers.other_button))  # after the known kinds
     application.add_error_handler(handlers.error_handler)
     return application
 

@@ -6,7 +6,7 @@ import argparse
 
 from bot.engine import Engine
 from bot.flood import FloodLimiter
-from bot.handlers import Services
+from bot.services import Services
 from bot.pseudonym import Pseudonyms
 from bot.qlog import QuestionLog, format_report
 from bot.settings import Settings

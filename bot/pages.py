@@ -5,6 +5,10 @@ from __future__ import annotations
 import html
 import re
 
+from telegram import InlineKeyboardMarkup
+
+from bot.buttons import page_keyboard
+from bot.engine import Engine
 from bot.reply import TELEGRAM_LIMIT
 from index.text import PAGE_CLAUSE_END, PAGE_SENTENCE_END
 
@@ -74,3 +78,14 @@ def article_texts(title: str, dateline: str, body: str) -> list[str]:
     if len(pages) == 1:
         return [head + escape(pages[0].strip())]
     return [f"{head}{escape(page.strip())}\n\n（{i}/{len(pages)}）" for i, page in enumerate(pages, 1)]
+
+
+def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of a full article as HTML, with previous/next buttons when it is long."""
+    article = engine.article(article_id)
+    if article is None:
+        return "这篇文章已不在当前简报索引中。", None
+    issue = engine.loaded.snapshot.issues[article.issue_id]
+    texts = article_texts(article.title, f"{issue.issue_date.isoformat()} {article.source}", article.body)
+    page = min(max(page, 0), len(texts) - 1)
+    return texts[page], page_keyboard(article_id, page, len(texts))
