@@ -21,7 +21,7 @@ def add_check_command(subparsers: argparse._SubParsersAction) -> None:
 def check_index(settings: Settings) -> str:
     from index.store import IndexStore
 
-    snapshot = IndexStore(settings.data_dir).load(model=settings.embedding_model)  # verifies checksums and counts
+    snapshot = IndexStore(settings.data_dir, settings.keep_versions).load(model=settings.embedding_model)  # verifies checksums and counts
     return f"version {snapshot.version}: {len(snapshot.issues)} issues, {len(snapshot.passages)} passages"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from index.normalize import content_words, is_chinese
 from index.text import FACT_CLAUSE_END
@@ -21,7 +22,7 @@ class FactKind:
     states: re.Pattern[str]
     # "clause": the fact must sit in a clause naming the question's topic; "quote": anywhere in a quote
     # that names it (a hotline usually closes the article it belongs to).
-    scope: str = "clause"
+    scope: Literal["clause", "quote"] = "clause"
 
 
 # Text is matched after normalize_text: half-width, simplified, lower case (so ℃ reads "°c").

@@ -45,7 +45,7 @@ class QuestionLog:
     Writes go through one writer thread, so a locked or full log never holds up a reply: `record`
     and `feedback` only queue the row, and a write that fails is logged and counted in `failures`."""
 
-    def __init__(self, path: Path, pseudonyms: Pseudonyms, retention_days: int = 180,
+    def __init__(self, path: Path, pseudonyms: Pseudonyms, retention_days: int,
                  busy_timeout: float = 30.0, zone: tzinfo = timezone.utc) -> None:
         self.path = Path(path)
         self.zone = zone  # `day` is the day in this zone (BULLETIN_TIMEZONE): what staff call "today"

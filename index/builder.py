@@ -80,7 +80,7 @@ def _nothing_readable(report: BuildReport) -> BulletinError:
 class IndexBuilder:
     """Parses, embeds and stores issues; holds the data-directory lock while it works."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, max_file_bytes: int = 5_000_000,
+    def __init__(self, store: IndexStore, embedder: Embedder, max_file_bytes: int,
                  lock_timeout: float = 600.0) -> None:
         self.store = store
         self.embedder = embedder

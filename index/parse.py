@@ -167,7 +167,7 @@ def issue_id_for(path: Path) -> str:
     return f"{plain}_{hashlib.sha256(stem.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
-def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None = None) -> Issue:
+def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> Issue:
     """Parse one bulletin file into a cleaned Issue; raise BulletinError if it is not one."""
     text, content_hash = read_bulletin_text(path, max_bytes)
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(DROP_IN_FILES)
@@ -182,7 +182,8 @@ def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None 
             issue_date = _safe_date(*map(int, match.groups()))
             date_source = "file name" if issue_date else ""
 
-    issue = Issue(issue_id, path.name, content_hash, issue_date, date_source, [], source_path=str(path.absolute()))
+    issue = Issue(issue_id=issue_id, file_name=path.name, content_hash=content_hash, issue_date=issue_date,
+                  date_source=date_source, articles=[], source_path=str(path.absolute()))
     drafts: list[tuple[str, str, str, tuple[int, int, int | None] | None]] = []
     for title, lines in sections:
         paragraphs = repair_paragraphs(_blocks(lines))
@@ -212,7 +213,8 @@ def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None 
             article_date = resolve_month_day(dateline[0], dateline[1], [issue.issue_date])
         elif dateline:
             issue.undated_days.append((dateline[0], dateline[1]))
-        issue.articles.append(Article(issue_id, position, title, body, source, article_date))
+        issue.articles.append(Article(issue_id=issue_id, position=position, title=title, body=body,
+                                      source=source, article_date=article_date))
     return issue
 
 

@@ -79,7 +79,7 @@ def build_faiss(vectors: np.ndarray) -> faiss.Index:
 class IndexStore:
     """The `versions/` folder and the `CURRENT` pointer under the data directory."""
 
-    def __init__(self, data_dir: Path, keep_versions: int = 5) -> None:
+    def __init__(self, data_dir: Path, keep_versions: int) -> None:
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.data_dir = Path(data_dir)

@@ -15,7 +15,7 @@ from bot.cli import main
 from index.store import IndexStore
 from index.types import BulletinError
 
-from conftest import BULLETINS, NEW_ISSUE, REPO
+from conftest import BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, REPO
 
 
 def cli_process(data_dir, *args):
@@ -31,7 +31,7 @@ def small_index(tmp_path_factory, embedder):
     from index.builder import IndexBuilder
 
     data = tmp_path_factory.mktemp("small") / "data"
-    IndexBuilder(IndexStore(data), embedder).build([NEW_ISSUE])
+    IndexBuilder(IndexStore(data, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).build([NEW_ISSUE])
     return data
 
 
@@ -41,7 +41,7 @@ def test_sigkill_during_build_leaves_a_loadable_current_version(small_index, tmp
     model load, embedding or writing depending on the delay."""
     data = tmp_path / "data"
     shutil.copytree(small_index, data)
-    store = IndexStore(data)
+    store = IndexStore(data, KEEP_VERSIONS)
     old = store.current()
     process = cli_process(data, "index", "build", str(BULLETINS))
     time.sleep(delay)
@@ -69,7 +69,7 @@ def test_two_adds_at_once_are_serialised(data_dir, tmp_path):
     second_run = cli_process(data_dir, "index", "add", str(second))
     assert first_run.wait(timeout=180) == 0, first_run.stderr.read().decode()
     assert second_run.wait(timeout=180) == 0, second_run.stderr.read().decode()
-    issues = IndexStore(data_dir).load().issues
+    issues = IndexStore(data_dir, KEEP_VERSIONS).load().issues
     assert {"2023-02-06", "2023-02-13"} <= set(issues)  # neither overwrote the other's change
 
 
@@ -80,7 +80,7 @@ def test_two_adds_at_once_are_serialised(data_dir, tmp_path):
     ("manifest.json", b"[]", "not a format-1 manifest"),
 ])
 def test_corrupted_files_detected_by_verify_and_load(capsys, data_dir, engine, file_name, damage, message):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     serving = engine.loaded.version
     assert main(["index", "add", str(NEW_ISSUE)]) == 0
     newest = store.current()

@@ -13,7 +13,7 @@ from bot.cli import main
 from index.store import IndexStore
 from index.types import BulletinError
 
-from conftest import BULLETINS, NEW_ISSUE
+from conftest import BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE
 
 
 def run(capsys, *argv):
@@ -95,7 +95,7 @@ def test_remove_unknown_issue_is_a_clear_error(capsys, data_dir):
 def test_truncated_faiss_refused_by_verify_and_load(capsys, data_dir, settings, engine):
     before = engine.loaded.version
     assert run(capsys, "index", "add", str(NEW_ISSUE))[0] == 0
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     newest = store.current()
     assert newest != before
     faiss_file = data_dir / "versions" / newest / "index.faiss"
@@ -114,7 +114,7 @@ def test_truncated_faiss_refused_by_verify_and_load(capsys, data_dir, settings, 
 
 
 def test_manifest_for_another_model_refused(capsys, data_dir, monkeypatch):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     current = store.current()
     manifest = data_dir / "versions" / current / "manifest.json"
     data = json.loads(manifest.read_text())
@@ -148,7 +148,7 @@ def test_disk_full_gives_clear_error_and_keeps_current(capsys, built_index, smal
     monkeypatch.setenv("BULLETIN_DATA_DIR", str(data))
     free = shutil.disk_usage(small_disk).free
     (small_disk / "filler").write_bytes(b"\0" * (free - 64 * 1024))  # leave 64 KB: too little for a version
-    store = IndexStore(data)
+    store = IndexStore(data, KEEP_VERSIONS)
     current = store.current()
     code, _, err = run(capsys, "index", "add", str(NEW_ISSUE))
     assert code == 1
@@ -169,11 +169,11 @@ def test_large_index_switches_to_hnsw_and_appends_in_place(tmp_path, embedder, m
     from index.builder import IndexBuilder, bulletin_files
 
     monkeypatch.setattr(store_module, "EXACT_LIMIT", 50)
-    store = IndexStore(tmp_path / "data")
-    IndexBuilder(store, embedder).build(bulletin_files(BULLETINS))
+    store = IndexStore(tmp_path / "data", KEEP_VERSIONS)
+    IndexBuilder(store, embedder, MAX_FILE_BYTES).build(bulletin_files(BULLETINS))
     first = store.load()
     assert isinstance(first.faiss_index, faiss.IndexHNSWFlat) and first.manifest["faiss"] == "IndexHNSWFlat"
-    report = IndexBuilder(store, embedder).add([NEW_ISSUE])
+    report = IndexBuilder(store, embedder, MAX_FILE_BYTES).add([NEW_ISSUE])
     second = store.load()
     assert isinstance(second.faiss_index, faiss.IndexHNSWFlat)
     assert second.faiss_index.ntotal == first.faiss_index.ntotal + report.embedded
@@ -190,7 +190,7 @@ def history(capsys):
 
 def test_rollback_undoes_the_last_change_and_history_shows_the_chain(capsys, data_dir, tmp_path):
     """add X; rollback; add Y; rollback → neither X nor Y (the parent, not the highest older version)."""
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     first = store.current()
     other = tmp_path / "2023-02-13.txt"
     other.write_text(NEW_ISSUE.read_text("utf-8").replace("元宵节灯会", "春季花展"), "utf-8")
@@ -218,6 +218,6 @@ def test_rollback_undoes_the_last_change_and_history_shows_the_chain(capsys, dat
 
 
 def test_rollback_of_the_first_version_is_a_clear_error(capsys, data_dir):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     code, _, err = run(capsys, "index", "rollback")
     assert code == 1 and "first version" in err and store.current() == store.versions()[0]

@@ -10,6 +10,7 @@ from bot.pages import PAGE_CHARS, article_pages, article_texts
 from index.builder import IndexBuilder
 from index.store import IndexStore
 from telegram_html import check_telegram_html
+from conftest import KEEP_VERSIONS, MAX_FILE_BYTES
 
 ARTICLE_TEXT = st.lists(st.one_of(
     st.text(alphabet="&<>\"'。，！？\n 医保办理线上", max_size=400),
@@ -64,7 +65,7 @@ def test_long_article_is_paged_within_the_limit(tmp_path, embedder):
 
     long_issue = tmp_path / "2023-03-06.txt"
     long_issue.write_text("# 很长的文章 <测试> & 分页\n\n东昌府讯 " + "这是一段用于测试分页的文字。" * 900 + "\n\n(测试)", "utf-8")
-    IndexBuilder(IndexStore(tmp_path / "data"), embedder).build([long_issue])
+    IndexBuilder(IndexStore(tmp_path / "data", KEEP_VERSIONS), embedder, MAX_FILE_BYTES).build([long_issue])
     engine = Engine(load_settings(data_dir=tmp_path / "data"))
     engine.embedder = embedder
     article_id = next(iter(engine.loaded.snapshot.articles))

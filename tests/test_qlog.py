@@ -16,6 +16,7 @@ from bot.cli import main
 from bot.flood import FloodLimiter
 from bot.pseudonym import Pseudonyms
 from bot.qlog import QuestionLog
+from conftest import RETENTION_DAYS
 
 
 def record(log, question, answered, user_id=5):
@@ -61,14 +62,14 @@ def test_pseudonyms_are_keyed_and_rotate_by_period():
 
 def test_old_salted_log_is_rekeyed_and_its_salt_deleted(tmp_path):
     salt = "0123456789abcdef0123456789abcdef"
-    old = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY))
+    old = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY), retention_days=RETENTION_DAYS)
     record(old, "旧的问题", False)
     old.close()
     (tmp_path / "log_salt").write_text(salt)
     legacy = hashlib.sha256(f"{salt}:5".encode()).hexdigest()[:24]
     with sqlite3.connect(tmp_path / "q.sqlite") as db:  # as the salted version left it
         db.execute("UPDATE questions SET user_hash = ?", (legacy,))
-    log = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY))
+    log = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY), retention_days=RETENTION_DAYS)
     record(log, "新的问题", False)
     log.close()
     assert not (tmp_path / "log_salt").exists()
@@ -105,7 +106,7 @@ def test_report_command_counts_days_in_the_configured_zone(capsys, tmp_path, mon
     monkeypatch.setenv("BULLETIN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("BULLETIN_TIMEZONE", "Pacific/Kiritimati")  # UTC+14: its day is rarely UTC's
     zone = ZoneInfo("Pacific/Kiritimati")
-    log = QuestionLog(tmp_path / "questions.sqlite", Pseudonyms(None), zone=zone)
+    log = QuestionLog(tmp_path / "questions.sqlite", Pseudonyms(None), zone=zone, retention_days=RETENTION_DAYS)
     record(log, "公积金怎么提取", False)
     record(log, "医保能在网上办吗", True)
     log.close()
@@ -154,7 +155,7 @@ def fill(folder):
 
 
 def test_full_disk_is_counted_and_logged_never_raised(full_disk, caplog):
-    log = QuestionLog(full_disk / "q.sqlite", Pseudonyms(None))
+    log = QuestionLog(full_disk / "q.sqlite", Pseudonyms(None), retention_days=RETENTION_DAYS)
     fill(full_disk)
     ids = [record(log, f"问题 {i}" * 200, False) for i in range(5)]  # nothing raised at the caller
     log.flush()

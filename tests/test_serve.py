@@ -17,7 +17,7 @@ import pytest
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
-from conftest import NEW_ISSUE, REPO, TOKEN
+from conftest import KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, REPO, TOKEN
 from fake_telegram import message
 
 REVOKED = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -62,7 +62,7 @@ def test_start_up_failure_is_one_line_without_the_token(case, setting, data_dir,
 
 def test_serve_answers_logs_for_operators_and_stops_cleanly(data_dir, tmp_path, fake_api, embedder):
     """At the default level (no -v) the log has the start-up line and each index switch."""
-    first = IndexStore(data_dir).current()
+    first = IndexStore(data_dir, KEEP_VERSIONS).current()
     env = serve_env(data_dir, fake_api.base_url, TOKEN) | {"BULLETIN_RELOAD_INTERVAL": "0.3",
                                                            "BULLETIN_ADMIN_IDS": "111,222"}
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
@@ -71,7 +71,7 @@ def test_serve_answers_logs_for_operators_and_stops_cleanly(data_dir, tmp_path, 
         fake_api.push(message("医保能在网上办吗", 801))
         reply = fake_api.wait_for("sendMessage", 1, 801, timeout=90)[0]
         assert "聊城医保" in reply["text"]
-        IndexBuilder(IndexStore(data_dir), embedder).add([NEW_ISSUE])
+        IndexBuilder(IndexStore(data_dir, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).add([NEW_ISSUE])
         for attempt in range(2, 40):  # the new issue is answered once the bot has switched
             fake_api.push(message("元宵节灯会在哪里办", 802))
             if "古楼广场" in fake_api.wait_for("sendMessage", attempt - 1, 802, timeout=30)[-1]["text"]:
@@ -84,7 +84,7 @@ def test_serve_answers_logs_for_operators_and_stops_cleanly(data_dir, tmp_path, 
     assert TOKEN.encode() not in out + err
     log = err.decode()
     assert re.search(rf"INFO bot.app: bulletin-bot serving by polling: index version {first}, \d+ issues, 2 admins", log)
-    assert f"INFO bot.engine: serving index version {IndexStore(data_dir).current()}" in log
+    assert f"INFO bot.engine: serving index version {IndexStore(data_dir, KEEP_VERSIONS).current()}" in log
 
 
 def test_token_is_redacted_from_logged_tracebacks():

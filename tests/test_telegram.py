@@ -11,7 +11,7 @@ import time
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
-from conftest import ADMIN, BULLETINS, NEW_ISSUE, TOKEN
+from conftest import ADMIN, BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, TOKEN
 from fake_telegram import BOT, callback, message, sticker
 from telegram_html import check_telegram_html
 
@@ -84,7 +84,7 @@ async def test_article_full_of_markup_characters_pages_within_the_limit(bot, fak
     issue = tmp_path / "2023-03-06.txt"
     issue.write_text("# 符号很多的通知\n\n东昌府讯 " + ("A&B<C>D&&E" * 30 + "。") * 40 + "\n\n" + "&<>" * 1500, "utf-8")
     before = bot.engine.loaded.version
-    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir), embedder).add, [issue])
+    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).add, [issue])
     for _ in range(50):
         if bot.engine.loaded.version != before:
             break
@@ -208,12 +208,12 @@ async def test_new_issue_is_answered_without_restart(bot, fake_api, data_dir, em
     fake_api.push(message("元宵节灯会在哪里办", 208))
     assert "古楼广场" not in (await replies(fake_api, 208))[0]["text"]
 
-    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir), embedder).add, [NEW_ISSUE])
+    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).add, [NEW_ISSUE])
     for _ in range(50):  # the watcher checks every 0.3 s
         if bot.engine.loaded.version != before:
             break
         await asyncio.sleep(0.1)
-    assert bot.engine.loaded.version == IndexStore(data_dir).current() != before
+    assert bot.engine.loaded.version == IndexStore(data_dir, KEEP_VERSIONS).current() != before
     fake_api.push(message("元宵节灯会在哪里办", 208))
     answer = (await replies(fake_api, 208, 2))[1]["text"]
     assert "古楼广场" in answer and "2023-02-06" in answer
@@ -221,8 +221,8 @@ async def test_new_issue_is_answered_without_restart(bot, fake_api, data_dir, em
 
 async def test_broken_new_version_keeps_serving_and_tells_admins(bot, fake_api, data_dir, embedder):
     before = bot.engine.loaded.version
-    store = IndexStore(data_dir)
-    await asyncio.to_thread(IndexBuilder(store, embedder).add, [NEW_ISSUE])
+    store = IndexStore(data_dir, KEEP_VERSIONS)
+    await asyncio.to_thread(IndexBuilder(store, embedder, MAX_FILE_BYTES).add, [NEW_ISSUE])
     broken = store.current()
     (data_dir / "versions" / broken / "meta.sqlite").write_bytes(b"not a database")
     # the watcher may have loaded it already in the instant before the damage: switch back first
