@@ -7,7 +7,7 @@ import html
 import logging
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -66,7 +66,7 @@ async def questions_today(s) -> int | str:
 def local_time(moment: str | float | None, zone: ZoneInfo) -> str:
     """A timestamp (ISO text or epoch seconds) as the wall-clock time in BULLETIN_TIMEZONE."""
     try:
-        when = datetime.fromtimestamp(moment, timezone.utc) if isinstance(moment, float) \
+        when = datetime.fromtimestamp(moment, UTC) if isinstance(moment, float) \
             else datetime.fromisoformat(moment)
     except (TypeError, ValueError):
         return "?"

@@ -3,11 +3,18 @@ the quote answers (the features of bot/evidence.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from bot.evidence import (Evidence, SentenceEvidence, is_chinese_question, kind_flags, missing_words,
-                          place_missing, unknown_words)
+from bot.evidence import (
+    Evidence,
+    SentenceEvidence,
+    is_chinese_question,
+    kind_flags,
+    missing_words,
+    place_missing,
+    unknown_words,
+)
 from bot.facts import FactKind, asked_kinds, names_topic, topic_words
 from bot.quote import Quote, Sentence, article_sentences, choose_quote, sentence_evidence
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval

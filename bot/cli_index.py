@@ -10,8 +10,8 @@ from pathlib import Path
 from bot.settings import Settings
 from index.builder import BuildReport, IndexBuilder, bulletin_files
 from index.embed import Embedder
-from index.parse import MAX_ARTICLE_CHARS
 from index.manifest import describe_operation
+from index.parse import MAX_ARTICLE_CHARS
 from index.store import IndexStore
 from index.types import BulletinError
 

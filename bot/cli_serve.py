@@ -6,9 +6,9 @@ import argparse
 
 from bot.engine import Engine
 from bot.flood import FloodLimiter
-from bot.services import Services
 from bot.pseudonym import Pseudonyms
 from bot.qlog import QuestionLog, format_report
+from bot.services import Services
 from bot.settings import Settings
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 

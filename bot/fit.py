@@ -23,8 +23,8 @@ from datetime import date
 import numpy as np
 
 from bot.answer import choose
-from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.answerability import AnswerModel, Linear, Tree
+from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.evaluate import EvalQuestion
 from bot.evidence import Evidence, SentenceEvidence
 from bot.retrieve import HybridRetriever

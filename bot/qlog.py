@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from bot.pseudonym import Pseudonyms
@@ -46,7 +46,7 @@ class QuestionLog:
     and `feedback` only queue the row, and a write that fails is logged and counted in `failures`."""
 
     def __init__(self, path: Path, pseudonyms: Pseudonyms, retention_days: int,
-                 busy_timeout: float = 30.0, zone: tzinfo = timezone.utc) -> None:
+                 busy_timeout: float = 30.0, zone: tzinfo = UTC) -> None:
         self.path = Path(path)
         self.zone = zone  # `day` is the day in this zone (BULLETIN_TIMEZONE): what staff call "today"
         self.pseudonyms = pseudonyms
@@ -116,7 +116,7 @@ class QuestionLog:
         return moment.astimezone(self.zone).date().isoformat()
 
     def _since(self, days: int) -> str:
-        return self._day(datetime.now(timezone.utc) - timedelta(days=days))
+        return self._day(datetime.now(UTC) - timedelta(days=days))
 
     def user_hash(self, user_id: int) -> str:
         """This period's pseudonym for a user (see bot/pseudonym.py)."""
@@ -126,7 +126,7 @@ class QuestionLog:
                top_article: str | None, top_issue: str | None, score: float | None,
                latency_ms: float) -> int:
         """Queue one question; return its id (used by the feedback buttons) at once."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self._lock:
             self._last_id += 1
             row = (self._last_id, now.isoformat(timespec="seconds"), self._day(now), chat_type,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bot.evidence import SentenceEvidence
 from bot.facts import FactKind, states_kind, unstated

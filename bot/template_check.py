@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import re
 import resource
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
 from markupsafe import Markup, escape

@@ -9,7 +9,7 @@ import os
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
@@ -135,7 +135,7 @@ class IndexStore:
 
     def _next_name(self) -> str:
         numbers = [int(name[1:5]) for name in self.versions() if name[1:5].isdigit()]
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         return f"v{max(numbers, default=0) + 1:04d}-{stamp}"
 
     def write(self, snapshot: Snapshot, operation: dict) -> str:
@@ -159,7 +159,7 @@ class IndexStore:
                 "format": FORMAT,
                 "version": name,
                 "parent": self.current_or_none(),
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "model": snapshot.model,
                 "dimension": int(snapshot.faiss_index.d),
                 "faiss": type(snapshot.faiss_index).__name__,

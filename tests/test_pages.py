@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import html
 
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot.pages import PAGE_CHARS, article_pages, article_texts
 from index.builder import IndexBuilder
 from index.store import IndexStore
-from telegram_html import check_telegram_html
+
 from conftest import KEEP_VERSIONS, MAX_FILE_BYTES
+from telegram_html import check_telegram_html
 
 ARTICLE_TEXT = st.lists(st.one_of(
     st.text(alphabet="&<>\"'。，！？\n 医保办理线上", max_size=400),

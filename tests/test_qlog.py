@@ -7,7 +7,7 @@ import hmac
 import os
 import sqlite3
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +16,7 @@ from bot.cli import main
 from bot.flood import FloodLimiter
 from bot.pseudonym import Pseudonyms
 from bot.qlog import QuestionLog
+
 from conftest import RETENTION_DAYS
 
 
@@ -48,8 +49,8 @@ def test_log_files_do_not_let_user_ids_be_recovered(data_dir, monkeypatch):
 
 
 def test_pseudonyms_are_keyed_and_rotate_by_period():
-    june, june_end, july = (datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 30, 23, tzinfo=timezone.utc),
-                            datetime(2026, 7, 1, tzinfo=timezone.utc))
+    june, june_end, july = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 30, 23, tzinfo=UTC),
+                            datetime(2026, 7, 1, tzinfo=UTC))
     monthly = Pseudonyms(KEY, "month")
     assert monthly.of(42, june) == monthly.of(42, june_end) != monthly.of(42, july)  # unlinkable across months
     assert monthly.of(42, june) != monthly.of(43, june)
@@ -90,7 +91,7 @@ def test_hashes_not_ids_feedback_unanswered_and_retention(tmp_path):
     assert log.unanswered(5) == [("公积金怎么提取", 2), ("寒假什么时候放", 1)]
     assert log.questions_today() == 4
     assert log.user_hash(123456789) != log.user_hash(5) and "123456789" not in log.user_hash(123456789)
-    old = (datetime.now(timezone.utc) - timedelta(days=40)).date().isoformat()
+    old = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
     with sqlite3.connect(tmp_path / "q.sqlite") as db:
         db.execute("UPDATE questions SET day = ? WHERE id = ?", (old, a))
     log.prune()

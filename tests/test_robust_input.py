@@ -7,11 +7,13 @@ import json
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot.cli import main
-from index.normalize import clean_question, content_words, tokenize
 from bot.reply import split_message
+from index.normalize import clean_question, content_words, tokenize
 from index.parse import parse_issue
 from index.store import IndexStore
 from index.types import BulletinError

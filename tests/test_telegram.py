@@ -15,6 +15,7 @@ from conftest import ADMIN, BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE,
 from fake_telegram import BOT, callback, message, sticker
 from telegram_html import check_telegram_html
 
+
 async def replies(api, chat_id, count=1, method="sendMessage"):
     return await asyncio.to_thread(api.wait_for, method, count, chat_id)
 
