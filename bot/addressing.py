@@ -20,7 +20,7 @@ def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | No
     mention = f"@{bot_username}".lower()
     if mention in text.lower():
         start = text.lower().index(mention)
-        return (text[:start] + text[start + len(mention):]).strip()
+        return (text[:start] + text[start + len(mention) :]).strip()
     return text if replies_to_bot(message, bot_id) else None
 
 

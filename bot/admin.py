@@ -32,8 +32,12 @@ async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE
     if user is not None and user.id in s.settings.admin_ids and message.forward_origin is None:
         return True
     command = (message.text or "").split()[0] if message.text else "?"
-    logger.warning("refused admin command %s from user %s in %s chat", command,
-                   s.log.user_hash(user.id) if user else "unknown", message.chat.type)
+    logger.warning(
+        "refused admin command %s from user %s in %s chat",
+        command,
+        s.log.user_hash(user.id) if user else "unknown",
+        message.chat.type,
+    )
     await send_html(message, await render(s, "not_admin"))
     return False
 
@@ -66,8 +70,7 @@ async def questions_today(s) -> int | str:
 def local_time(moment: str | float | None, zone: ZoneInfo) -> str:
     """A timestamp (ISO text or epoch seconds) as the wall-clock time in BULLETIN_TIMEZONE."""
     try:
-        when = datetime.fromtimestamp(moment, UTC) if isinstance(moment, float) \
-            else datetime.fromisoformat(moment)
+        when = datetime.fromtimestamp(moment, UTC) if isinstance(moment, float) else datetime.fromisoformat(moment)
     except (TypeError, ValueError):
         return "?"
     return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")

@@ -95,8 +95,13 @@ async def watch_index(application: Application) -> None:
                 logger.debug("index version %s still not loaded: %s", pointer, reason)
                 continue
             reported = pointer
-            logger.error("index version %s not loaded, still serving %s: %s", pointer, s.engine.serving, reason,
-                         exc_info=not isinstance(exc, BulletinError))
+            logger.error(
+                "index version %s not loaded, still serving %s: %s",
+                pointer,
+                s.engine.serving,
+                reason,
+                exc_info=not isinstance(exc, BulletinError),
+            )
             await tell_admins(application, f"⚠️ 新索引版本 {pointer} 加载失败，继续使用 {s.engine.serving}：{reason}")
 
 
@@ -134,17 +139,26 @@ def build_application(services: Services) -> Application:
     )
     application.bot_data["services"] = services
     new = filters.UpdateType.MESSAGE  # not edited messages: an edit must not answer or run a command twice
-    for name, callback in (("start", handlers.start), ("help", handlers.help_command),
-                           ("reload", admin.reload_command), ("status", admin.status_command),
-                           ("unanswered", admin.unanswered_command), ("preview", admin.preview_command)):
+    for name, callback in (
+        ("start", handlers.start),
+        ("help", handlers.help_command),
+        ("reload", admin.reload_command),
+        ("status", admin.status_command),
+        ("unanswered", admin.unanswered_command),
+        ("preview", admin.preview_command),
+    ):
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))  # after the known
     asked = filters.TEXT | filters.CAPTION  # a photo's caption is a question too
     application.add_handler(MessageHandler(new & asked & ~filters.COMMAND, handlers.question))
-    application.add_handler(MessageHandler(new & ~asked & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
-                                           handlers.non_text))
-    for pattern, callback in ((ARTICLE_PATTERN, handlers.article_button), (PAGE_PATTERN, handlers.page_button),
-                              (VOTE_PATTERN, handlers.vote_button)):
+    application.add_handler(
+        MessageHandler(new & ~asked & ~filters.COMMAND & ~filters.StatusUpdate.ALL, handlers.non_text)
+    )
+    for pattern, callback in (
+        (ARTICLE_PATTERN, handlers.article_button),
+        (PAGE_PATTERN, handlers.page_button),
+        (VOTE_PATTERN, handlers.vote_button),
+    ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(handlers.other_button))  # after the known kinds
     application.add_error_handler(handlers.error_handler)
@@ -168,15 +182,18 @@ def startup_failure(exc: TelegramError, settings: Settings) -> str:
     api = settings.telegram_base_url
     if isinstance(exc, InvalidToken) and "not found" in str(exc.__cause__).lower():
         # 404: no Bot API at this address (Telegram also answers 404 to a malformed token)
-        text = (f"the Bot API at {api} answered 404 Not Found: check BULLETIN_TELEGRAM_BASE_URL "
-                "(and that BULLETIN_TELEGRAM_TOKEN is the whole token from @BotFather)")
+        text = (
+            f"the Bot API at {api} answered 404 Not Found: check BULLETIN_TELEGRAM_BASE_URL "
+            "(and that BULLETIN_TELEGRAM_TOKEN is the whole token from @BotFather)"
+        )
     elif isinstance(exc, InvalidToken):
-        text = ("Telegram rejected the bot token (401 Unauthorized: revoked or mistyped): "
-                "check BULLETIN_TELEGRAM_TOKEN")
+        text = "Telegram rejected the bot token (401 Unauthorized: revoked or mistyped): check BULLETIN_TELEGRAM_TOKEN"
     elif isinstance(exc, NetworkError):
         text = f"cannot reach the Bot API at {api} ({exc}): check BULLETIN_TELEGRAM_BASE_URL and the network"
     else:
-        text = f"Telegram refused to start the bot ({exc}): check BULLETIN_TELEGRAM_TOKEN and BULLETIN_TELEGRAM_BASE_URL"
+        text = (
+            f"Telegram refused to start the bot ({exc}): check BULLETIN_TELEGRAM_TOKEN and BULLETIN_TELEGRAM_BASE_URL"
+        )
     return redact(text, settings.telegram_token.get_secret_value())
 
 
@@ -188,8 +205,11 @@ async def _get_me(bot: Bot) -> str:
 def check_telegram(settings: Settings) -> str:
     """Call getMe once before serving, so a bad token or address is one clear error, not a traceback;
     return the bot's username."""
-    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url,
-              base_file_url=settings.telegram_base_file_url)
+    bot = Bot(
+        settings.telegram_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+    )
     try:
         return asyncio.run(_get_me(bot))
     except TelegramError as exc:
@@ -203,9 +223,13 @@ def run(services: Services) -> None:
     protect_token_in_logs(settings.telegram_token.get_secret_value())
     check_telegram(settings)
     loaded = services.engine.loaded
-    logger.info("bulletin-bot serving by %s: index version %s, %d issues, %d admins",
-                "webhook" if settings.webhook_url else "polling", loaded.version, len(loaded.snapshot.issues),
-                len(settings.admin_ids))
+    logger.info(
+        "bulletin-bot serving by %s: index version %s, %d issues, %d admins",
+        "webhook" if settings.webhook_url else "polling",
+        loaded.version,
+        len(loaded.snapshot.issues),
+        len(settings.admin_ids),
+    )
     try:
         if settings.webhook_url:
             application.run_webhook(**webhook_options(settings))

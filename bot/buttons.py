@@ -54,10 +54,18 @@ def answer_keyboard(answer: Answer, log_id: int) -> InlineKeyboardMarkup:
     rows = []
     if answer.answered:
         labels = ["原文"] if len(answer.parts) == 1 else [f"原文 {i}" for i in range(1, len(answer.parts) + 1)]
-        rows.append([InlineKeyboardButton(label, callback_data=article_data(ARTICLE, part.article_id, 0))
-                     for label, part in zip(labels, answer.parts)])
-    rows.append([InlineKeyboardButton("👍", callback_data=vote_data(log_id, True)),
-                 InlineKeyboardButton("👎", callback_data=vote_data(log_id, False))])
+        rows.append(
+            [
+                InlineKeyboardButton(label, callback_data=article_data(ARTICLE, part.article_id, 0))
+                for label, part in zip(labels, answer.parts)
+            ]
+        )
+    rows.append(
+        [
+            InlineKeyboardButton("👍", callback_data=vote_data(log_id, True)),
+            InlineKeyboardButton("👎", callback_data=vote_data(log_id, False)),
+        ]
+    )
     return InlineKeyboardMarkup(rows)
 
 
@@ -73,11 +81,13 @@ def page_keyboard(article_id: str, page: int, pages: int) -> InlineKeyboardMarku
 
 def ticked_vote(markup: InlineKeyboardMarkup, pressed: str) -> InlineKeyboardMarkup | None:
     """The buttons with the pressed 👍/👎 ticked and the other not; None when it already was."""
+
     def tick(b: InlineKeyboardButton) -> InlineKeyboardButton:
         if not VOTE_PATTERN.match(str(b.callback_data or "")):
             return b
-        return InlineKeyboardButton(b.text.removesuffix(VOTED) + (VOTED if b.callback_data == pressed else ""),
-                                    callback_data=b.callback_data)
+        return InlineKeyboardButton(
+            b.text.removesuffix(VOTED) + (VOTED if b.callback_data == pressed else ""), callback_data=b.callback_data
+        )
 
     rows = [[tick(b) for b in row] for row in markup.inline_keyboard]
     before = [b.text for row in markup.inline_keyboard for b in row]

@@ -27,8 +27,9 @@ async def send_html(message: Message, text: str, markup: InlineKeyboardMarkup | 
     """Reply in HTML mode, split below Telegram's limit; buttons go on the last piece."""
     chunks = split_message(text)
     for i, chunk in enumerate(chunks):
-        await message.reply_html(chunk, reply_markup=markup if i == len(chunks) - 1 else None,
-                                 disable_web_page_preview=True)
+        await message.reply_html(
+            chunk, reply_markup=markup if i == len(chunks) - 1 else None, disable_web_page_preview=True
+        )
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -63,9 +64,16 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     latency = (time.perf_counter() - started) * 1000
     lead = answer.parts[0] if answer.parts else (answer.related[0] if answer.related else None)
     log_id = s.log.record(  # only queued: a slow or failing log never holds up the reply
-        user_id=user.id, chat_type=message.chat.type, question=text, answered=answer.answered,
-        reason=answer.reason, top_article=lead.title if lead else None, top_issue=lead.issue_id if lead else None,
-        score=answer.confidence, latency_ms=latency)
+        user_id=user.id,
+        chat_type=message.chat.type,
+        question=text,
+        answered=answer.answered,
+        reason=answer.reason,
+        top_article=lead.title if lead else None,
+        top_issue=lead.issue_id if lead else None,
+        score=answer.confidence,
+        latency_ms=latency,
+    )
     markup = answer_keyboard(answer, log_id) if answer.reason != "empty_question" else None
     await send_html(message, await asyncio.to_thread(s.engine.render, answer), markup)
 

@@ -35,7 +35,7 @@ def _pieces(body: str) -> list[str]:
     for sentence in _cut(body, PAGE_SENTENCE_END):
         for clause in _cut(sentence, PAGE_CLAUSE_END) if len(sentence) > SENTENCE_CHARS else [sentence]:
             size = RUN_CHARS if len(clause) > SENTENCE_CHARS else SENTENCE_CHARS
-            pieces += [clause[i:i + size] for i in range(0, len(clause), size)]
+            pieces += [clause[i : i + size] for i in range(0, len(clause), size)]
     return pieces
 
 

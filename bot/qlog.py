@@ -45,8 +45,9 @@ class QuestionLog:
     Writes go through one writer thread, so a locked or full log never holds up a reply: `record`
     and `feedback` only queue the row, and a write that fails is logged and counted in `failures`."""
 
-    def __init__(self, path: Path, pseudonyms: Pseudonyms, retention_days: int,
-                 busy_timeout: float = 30.0, zone: tzinfo = UTC) -> None:
+    def __init__(
+        self, path: Path, pseudonyms: Pseudonyms, retention_days: int, busy_timeout: float = 30.0, zone: tzinfo = UTC
+    ) -> None:
         self.path = Path(path)
         self.zone = zone  # `day` is the day in this zone (BULLETIN_TIMEZONE): what staff call "today"
         self.pseudonyms = pseudonyms
@@ -106,7 +107,8 @@ class QuestionLog:
         if not salt_file.exists():
             return
         self._writer_db.create_function(
-            "rekey", 2, lambda at, old: self.pseudonyms.of(f"legacy:{old}", datetime.fromisoformat(at)))
+            "rekey", 2, lambda at, old: self.pseudonyms.of(f"legacy:{old}", datetime.fromisoformat(at))
+        )
         with self._writer_db:
             self._writer_db.execute("UPDATE questions SET user_hash = rekey(asked_at, user_hash)")
         salt_file.unlink()
@@ -122,25 +124,51 @@ class QuestionLog:
         """This period's pseudonym for a user (see bot/pseudonym.py)."""
         return self.pseudonyms.of(user_id)
 
-    def record(self, *, user_id: int, chat_type: str, question: str, answered: bool, reason: str,
-               top_article: str | None, top_issue: str | None, score: float | None,
-               latency_ms: float) -> int:
+    def record(
+        self,
+        *,
+        user_id: int,
+        chat_type: str,
+        question: str,
+        answered: bool,
+        reason: str,
+        top_article: str | None,
+        top_issue: str | None,
+        score: float | None,
+        latency_ms: float,
+    ) -> int:
         """Queue one question; return its id (used by the feedback buttons) at once."""
         now = datetime.now(UTC)
         with self._lock:
             self._last_id += 1
-            row = (self._last_id, now.isoformat(timespec="seconds"), self._day(now), chat_type,
-                   self.pseudonyms.of(user_id, now), question[:MAX_LOGGED_CHARS], int(answered), reason,
-                   top_article, top_issue, score, round(latency_ms, 1))
-        self._write(lambda db: db.execute(
-            "INSERT INTO questions (id, asked_at, day, chat_type, user_hash, question, answered, reason,"
-            " top_article, top_issue, score, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row))
+            row = (
+                self._last_id,
+                now.isoformat(timespec="seconds"),
+                self._day(now),
+                chat_type,
+                self.pseudonyms.of(user_id, now),
+                question[:MAX_LOGGED_CHARS],
+                int(answered),
+                reason,
+                top_article,
+                top_issue,
+                score,
+                round(latency_ms, 1),
+            )
+        self._write(
+            lambda db: db.execute(
+                "INSERT INTO questions (id, asked_at, day, chat_type, user_hash, question, answered, reason,"
+                " top_article, top_issue, score, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+        )
         return row[0]
 
     def feedback(self, question_id: int, helpful: bool) -> None:
         """Queue 👍/👎 for a logged question (after its row, so the row is there)."""
-        self._write(lambda db: db.execute("UPDATE questions SET feedback = ? WHERE id = ?",
-                                          (1 if helpful else -1, question_id)))
+        self._write(
+            lambda db: db.execute("UPDATE questions SET feedback = ? WHERE id = ?", (1 if helpful else -1, question_id))
+        )
 
     def unanswered(self, limit: int = 10, days: int = 30) -> list[tuple[str, int]]:
         """The most frequent questions that got the no-answer reply."""
@@ -148,7 +176,8 @@ class QuestionLog:
         with self._lock:
             return self._reader_db.execute(
                 "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0 AND reason != 'empty_question'"
-                " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?", (since, limit),
+                " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?",
+                (since, limit),
             ).fetchall()
 
     def days(self, days: int = 14) -> list[DayStats]:
@@ -157,7 +186,8 @@ class QuestionLog:
         with self._lock:
             rows = self._reader_db.execute(
                 "SELECT day, COUNT(*), SUM(answered), SUM(feedback = 1), SUM(feedback = -1) FROM questions"
-                " WHERE day >= ? GROUP BY day ORDER BY day DESC", (since,),
+                " WHERE day >= ? GROUP BY day ORDER BY day DESC",
+                (since,),
             ).fetchall()
         return [DayStats(d, n, a or 0, up or 0, down or 0) for d, n, a, up, down in rows]
 

@@ -114,8 +114,9 @@ class HybridRetriever:
         """Mean passage vector of each article (unit rows), to tell when two articles share a topic."""
         index = self.snapshot.faiss_index
         positions: dict[str, int] = {}
-        owner = np.array([positions.setdefault(p.article_id, len(positions)) for p in self.snapshot.passages],
-                         dtype=np.int64)
+        owner = np.array(
+            [positions.setdefault(p.article_id, len(positions)) for p in self.snapshot.passages], dtype=np.int64
+        )
         sums = np.zeros((len(positions), index.d), dtype=np.float32)
         for start in range(0, index.ntotal, 8192):  # in blocks: a large index is not copied whole
             block = index.reconstruct_n(start, min(8192, index.ntotal - start))
@@ -223,8 +224,7 @@ class HybridRetriever:
             article = self.snapshot.articles[passage.article_id]
             entry = by_article.get(passage.article_id)
             if entry is None:
-                entry = by_article[passage.article_id] = ArticleHit(
-                    article, self.issue_date(article), 0.0, 0.0, 0.0)
+                entry = by_article[passage.article_id] = ArticleHit(article, self.issue_date(article), 0.0, 0.0, 0.0)
             entry.passages.append(hit)
         for entry in by_article.values():
             entry.score = entry.passages[0].fused + RETRIEVAL.support_weight * sum(p.fused for p in entry.passages[1:3])
@@ -232,7 +232,11 @@ class HybridRetriever:
             entry.lexical = max(p.lexical for p in entry.passages)
         hits = sorted(by_article.values(), key=lambda h: (-h.score, -h.issue_date.toordinal()))
         return Retrieval(
-            question, normalized, words, hits[:limit], None if vector is None else vector[0],
+            question,
+            normalized,
+            words,
+            hits[:limit],
+            None if vector is None else vector[0],
             top_dense=float(ranked_dense[0]),
             dense_gap=float(ranked_dense[0] - ranked_dense[min(10, len(ranked_dense) - 1)]),
         )

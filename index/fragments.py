@@ -67,8 +67,9 @@ def _shingle_index(bodies: list[str]) -> tuple[list[tuple[int, int, int, int]], 
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(h)])
     two = starts[sizes == 2]
-    seeds = sorted(zip(article[two].tolist(), position[two].tolist(),
-                       article[two + 1].tolist(), position[two + 1].tolist()))
+    seeds = sorted(
+        zip(article[two].tolist(), position[two].tolist(), article[two + 1].tolist(), position[two + 1].tolist())
+    )
     common = np.isin(np.concatenate(hashes) if hashes else h, h[starts[sizes >= 3]], assume_unique=False)
     return seeds, np.split(common, np.cumsum([len(x) for x in hashes])[:-1])
 
@@ -116,8 +117,9 @@ class _Topics:
     def fit(self, fragment: str, index: int) -> float:
         own = _bigrams(fragment)
         body, title = self.counts[index], self.titles[index]
-        return sum(self.idf.get(g, 0.0) * (math.log1p(max(body[g] - n, 0)) + 3 * math.log1p(title[g]))
-                   for g, n in own.items())
+        return sum(
+            self.idf.get(g, 0.0) * (math.log1p(max(body[g] - n, 0)) + 3 * math.log1p(title[g])) for g, n in own.items()
+        )
 
 
 def _trimmed(body: str, start: int, length: int) -> tuple[int, int]:
@@ -138,8 +140,9 @@ def _ends_paragraph(body: str, end: int) -> bool:
     return not body[end:].strip(" \t") or body[end] == "\n"
 
 
-def _host(run: SharedRun, spans: dict[int, tuple[int, int]], bodies: list[str],
-          topics) -> tuple[int | None, dict[int, tuple[int, int]]]:
+def _host(
+    run: SharedRun, spans: dict[int, tuple[int, int]], bodies: list[str], topics
+) -> tuple[int | None, dict[int, tuple[int, int]]]:
     """The article the run was pasted into (None when it belongs in both), and the run's spans."""
     fragment = bodies[run.a][slice(*spans[run.a])]
     if not fragment or fragment[-1] not in FRAGMENT_SENTENCE_ENDS | CLOSER_SET:
@@ -183,14 +186,16 @@ def remove_pasted_fragments(articles: list[tuple[str, str]]) -> tuple[list[str],
     cuts: dict[int, list[tuple[int, int]]] = {}
     notes: list[str] = []
     for run in shared_runs(bodies):
-        spans = {run.a: _trimmed(bodies[run.a], run.a_start, run.length),
-                 run.b: _trimmed(bodies[run.b], run.b_start, run.length)}
+        spans = {
+            run.a: _trimmed(bodies[run.a], run.a_start, run.length),
+            run.b: _trimmed(bodies[run.b], run.b_start, run.length),
+        }
         host, spans = _host(run, spans, bodies, topics)
         if host is None:
             continue
         start, end = spans[host]
         cuts.setdefault(host, []).append((start, end))
-        notes.append(f"{articles[host][0]}: removed “{bodies[host][start:start + 24]}…” ({end - start} chars)")
+        notes.append(f"{articles[host][0]}: removed “{bodies[host][start : start + 24]}…” ({end - start} chars)")
 
     cleaned = []
     for index, body in enumerate(bodies):

@@ -69,8 +69,7 @@ class LexicalIndex:
                 rows.append(row)
                 cols.append(term_ids[term])
                 counts.append(count)
-        added = sparse.csr_matrix((np.asarray(counts, np.float32), (rows, cols)),
-                                  shape=(len(token_lists), len(vocab)))
+        added = sparse.csr_matrix((np.asarray(counts, np.float32), (rows, cols)), shape=(len(token_lists), len(vocab)))
         old = self.rows.copy()
         old.resize((self.size, len(vocab)))
         return LexicalIndex(vocab, sparse.vstack([old, added], format="csr"))

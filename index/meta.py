@@ -31,15 +31,40 @@ def write_meta(path: Path, issues: list[Issue], articles: list[Article], passage
         db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + SCHEMA)
         db.executemany(
             f"INSERT INTO issues ({ISSUE_COLUMNS}) VALUES (?,?,?,?,?,?)",
-            [(i.issue_id, i.file_name, i.issue_date.isoformat(), i.date_source, i.content_hash,
-              json.dumps({"empty": i.empty_titles, "fragments": i.fragments_removed,
-                          "truncated": i.truncated_titles, "path": i.source_path}, ensure_ascii=False))
-             for i in issues],
+            [
+                (
+                    i.issue_id,
+                    i.file_name,
+                    i.issue_date.isoformat(),
+                    i.date_source,
+                    i.content_hash,
+                    json.dumps(
+                        {
+                            "empty": i.empty_titles,
+                            "fragments": i.fragments_removed,
+                            "truncated": i.truncated_titles,
+                            "path": i.source_path,
+                        },
+                        ensure_ascii=False,
+                    ),
+                )
+                for i in issues
+            ],
         )
         db.executemany(
             f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
-            [(a.article_id, a.issue_id, a.position, a.title, a.body, a.source,
-              a.article_date.isoformat() if a.article_date else None) for a in articles],
+            [
+                (
+                    a.article_id,
+                    a.issue_id,
+                    a.position,
+                    a.title,
+                    a.body,
+                    a.source,
+                    a.article_date.isoformat() if a.article_date else None,
+                )
+                for a in articles
+            ],
         )
         db.executemany(
             "INSERT INTO passages (row, passage_id, article_id, position, text) VALUES (?,?,?,?,?)",
@@ -63,10 +88,18 @@ def _issue(row: tuple) -> Issue:
     if not isinstance(notes, dict):
         raise ValueError("issue notes are not a JSON object")
     path = notes.get("path", "")
-    return Issue(issue_id=issue_id, file_name=file_name, content_hash=content_hash,
-                 issue_date=date.fromisoformat(issue_date), date_source=cast(DateSource, date_source), articles=[],
-                 empty_titles=_texts(notes, "empty"), fragments_removed=_texts(notes, "fragments"),
-                 truncated_titles=_texts(notes, "truncated"), source_path=path if isinstance(path, str) else "")
+    return Issue(
+        issue_id=issue_id,
+        file_name=file_name,
+        content_hash=content_hash,
+        issue_date=date.fromisoformat(issue_date),
+        date_source=cast(DateSource, date_source),
+        articles=[],
+        empty_titles=_texts(notes, "empty"),
+        fragments_removed=_texts(notes, "fragments"),
+        truncated_titles=_texts(notes, "truncated"),
+        source_path=path if isinstance(path, str) else "",
+    )
 
 
 def read_meta(path: Path) -> tuple[dict[str, Issue], dict[str, Article], list[Passage]]:
@@ -82,13 +115,20 @@ def read_meta(path: Path) -> tuple[dict[str, Issue], dict[str, Article], list[Pa
         for article_id, issue_id, position, title, body, source, article_date in rows:
             if issue_id not in issues:
                 raise ValueError(f"article {article_id} belongs to issue {issue_id!r}, which is not there")
-            article = Article(issue_id=issue_id, position=position, title=title, body=body, source=source,
-                              article_date=date.fromisoformat(article_date) if article_date else None)
+            article = Article(
+                issue_id=issue_id,
+                position=position,
+                title=title,
+                body=body,
+                source=source,
+                article_date=date.fromisoformat(article_date) if article_date else None,
+            )
             articles[article_id] = article
             issues[issue_id].articles.append(article)
         passages = []
         for expected, (row, article_id, position, text) in enumerate(
-                db.execute("SELECT row, article_id, position, text FROM passages ORDER BY row")):
+            db.execute("SELECT row, article_id, position, text FROM passages ORDER BY row")
+        ):
             if row != expected:
                 raise ValueError(f"passage rows are not numbered 0…n-1 (row {row} where {expected} belongs)")
             if article_id not in articles:

@@ -26,8 +26,12 @@ MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})日")
 MAX_ARTICLE_CHARS = 30_000
 DATELINE_WINDOW = 40
 PLAIN_ID = re.compile(r"[\w.\-]+")
-FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-              (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:
@@ -182,8 +186,15 @@ def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> I
             issue_date = _safe_date(*map(int, match.groups()))
             date_source = "file name" if issue_date else ""
 
-    issue = Issue(issue_id=issue_id, file_name=path.name, content_hash=content_hash, issue_date=issue_date,
-                  date_source=date_source, articles=[], source_path=str(path.absolute()))
+    issue = Issue(
+        issue_id=issue_id,
+        file_name=path.name,
+        content_hash=content_hash,
+        issue_date=issue_date,
+        date_source=date_source,
+        articles=[],
+        source_path=str(path.absolute()),
+    )
     drafts: list[tuple[str, str, str, tuple[int, int, int | None] | None]] = []
     for title, lines in sections:
         paragraphs = repair_paragraphs(_blocks(lines))
@@ -213,8 +224,11 @@ def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> I
             article_date = resolve_month_day(dateline[0], dateline[1], [issue.issue_date])
         elif dateline:
             issue.undated_days.append((dateline[0], dateline[1]))
-        issue.articles.append(Article(issue_id=issue_id, position=position, title=title, body=body,
-                                      source=source, article_date=article_date))
+        issue.articles.append(
+            Article(
+                issue_id=issue_id, position=position, title=title, body=body, source=source, article_date=article_date
+            )
+        )
     return issue
 
 

@@ -105,11 +105,15 @@ class IndexStore:
         if text is None:
             return None
         if not is_version_name(text):
-            raise BulletinError(f"CURRENT points to {text!r}, which is not a version folder inside "
-                                f"{self.versions_dir}; refused. Repair it with `bulletin-bot index rollback VERSION`")
+            raise BulletinError(
+                f"CURRENT points to {text!r}, which is not a version folder inside "
+                f"{self.versions_dir}; refused. Repair it with `bulletin-bot index rollback VERSION`"
+            )
         if text not in self.versions():
-            raise BulletinError(f"CURRENT names version {text}, which does not exist (deleted?); "
-                                "repair it with `bulletin-bot index rollback VERSION`")
+            raise BulletinError(
+                f"CURRENT names version {text}, which does not exist (deleted?); "
+                "repair it with `bulletin-bot index rollback VERSION`"
+            )
         return text
 
     def current_or_none(self) -> str | None:
@@ -123,14 +127,16 @@ class IndexStore:
         """Complete version folders, oldest first (unfinished `.tmp-*` folders and symlinks are not versions)."""
         if not self.versions_dir.is_dir():
             return []
-        return sorted(p.name for p in self.versions_dir.iterdir()
-                      if is_version_name(p.name) and p.is_dir() and not p.is_symlink())
+        return sorted(
+            p.name for p in self.versions_dir.iterdir() if is_version_name(p.name) and p.is_dir() and not p.is_symlink()
+        )
 
     def _folder(self, name: str) -> Path:
         """The folder of a version named by staff or a pointer; a path is refused, never followed."""
         if not is_version_name(name):
-            raise BulletinError(f"{name!r} is not a version name (like v0003-20240101T120000); "
-                                "see `bulletin-bot index list`")
+            raise BulletinError(
+                f"{name!r} is not a version name (like v0003-20240101T120000); see `bulletin-bot index list`"
+            )
         return self.versions_dir / name
 
     def _next_name(self) -> str:
@@ -152,8 +158,9 @@ class IndexStore:
             staging.mkdir()
             # serialised in memory and written by Python, so a full disk is an OSError like any other
             (staging / INDEX_FILE).write_bytes(faiss.serialize_index(snapshot.faiss_index).tobytes())
-            write_meta(staging / META_FILE, list(snapshot.issues.values()), list(snapshot.articles.values()),
-                       snapshot.passages)
+            write_meta(
+                staging / META_FILE, list(snapshot.issues.values()), list(snapshot.articles.values()), snapshot.passages
+            )
             files = [INDEX_FILE, META_FILE] + snapshot.lexical.save(staging)
             manifest = {
                 "format": FORMAT,
@@ -170,8 +177,7 @@ class IndexStore:
                 },
                 "files": {f: _sha256(staging / f) for f in files},
                 "issues": {
-                    i.issue_id: {"date": i.issue_date.isoformat(), "articles": len(i.articles),
-                                 "file": i.file_name}
+                    i.issue_id: {"date": i.issue_date.isoformat(), "articles": len(i.articles), "file": i.file_name}
                     for i in sorted(snapshot.issues.values(), key=lambda i: i.issue_date)
                 },
                 "operation": operation,
@@ -259,10 +265,12 @@ class IndexStore:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BulletinError(f"version {name}: lexical index unreadable ({exc})") from None
         counts = manifest["counts"]
-        if not (index.ntotal == len(snapshot.passages) == counts["passages"] == lexical.size
-                and len(snapshot.articles) == counts["articles"]
-                and len(snapshot.issues) == counts["issues"]
-                and index.d == manifest["dimension"]):
+        if not (
+            index.ntotal == len(snapshot.passages) == counts["passages"] == lexical.size
+            and len(snapshot.articles) == counts["articles"]
+            and len(snapshot.issues) == counts["issues"]
+            and index.d == manifest["dimension"]
+        ):
             raise BulletinError(
                 f"version {name}: manifest, FAISS index ({index.ntotal} vectors) and metadata "
                 f"({len(snapshot.passages)} passages) disagree"

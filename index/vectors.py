@@ -29,8 +29,9 @@ def _key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def vectors_for(embedder: Embedder, base: Snapshot | None, new: list[Passage],
-                texts: list[str]) -> tuple[np.ndarray, int, int]:
+def vectors_for(
+    embedder: Embedder, base: Snapshot | None, new: list[Passage], texts: list[str]
+) -> tuple[np.ndarray, int, int]:
     """(vectors, embedded, reused) for the new passages' embedding texts: a text already in the index
     (an issue that repeats another's articles, a renamed copy) reuses its stored vector, and a text
     that comes twice is embedded once."""

@@ -19,10 +19,16 @@ from conftest import BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, REPO
 
 
 def cli_process(data_dir, *args):
-    env = dict(os.environ, BULLETIN_DATA_DIR=str(data_dir), BULLETIN_EMBEDDING_THREADS="1",
-               HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = dict(
+        os.environ,
+        BULLETIN_DATA_DIR=str(data_dir),
+        BULLETIN_EMBEDDING_THREADS="1",
+        HF_HUB_OFFLINE="1",
+        PYTHONPATH=str(REPO),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +70,9 @@ def test_sigkill_during_build_leaves_a_loadable_current_version(small_index, tmp
 
 def test_two_adds_at_once_are_serialised(data_dir, tmp_path):
     second = tmp_path / "2023-02-13.txt"
-    second.write_text(NEW_ISSUE.read_text("utf-8").replace("元宵节灯会", "春季花展").replace("2月4日", "2月11日"), "utf-8")
+    second.write_text(
+        NEW_ISSUE.read_text("utf-8").replace("元宵节灯会", "春季花展").replace("2月4日", "2月11日"), "utf-8"
+    )
     first_run = cli_process(data_dir, "index", "add", str(NEW_ISSUE))
     second_run = cli_process(data_dir, "index", "add", str(second))
     assert first_run.wait(timeout=180) == 0, first_run.stderr.read().decode()
@@ -73,12 +81,15 @@ def test_two_adds_at_once_are_serialised(data_dir, tmp_path):
     assert {"2023-02-06", "2023-02-13"} <= set(issues)  # neither overwrote the other's change
 
 
-@pytest.mark.parametrize("file_name, damage, message", [
-    ("meta.sqlite", b"SQLite format 3\x00 but then nothing", "meta.sqlite is missing or corrupted"),
-    ("index.faiss", b"", "index.faiss is missing or corrupted"),
-    ("manifest.json", b"{not json", "manifest unreadable"),
-    ("manifest.json", b"[]", "not a format-1 manifest"),
-])
+@pytest.mark.parametrize(
+    "file_name, damage, message",
+    [
+        ("meta.sqlite", b"SQLite format 3\x00 but then nothing", "meta.sqlite is missing or corrupted"),
+        ("index.faiss", b"", "index.faiss is missing or corrupted"),
+        ("manifest.json", b"{not json", "manifest unreadable"),
+        ("manifest.json", b"[]", "not a format-1 manifest"),
+    ],
+)
 def test_corrupted_files_detected_by_verify_and_load(capsys, data_dir, engine, file_name, damage, message):
     store = IndexStore(data_dir, KEEP_VERSIONS)
     serving = engine.loaded.version

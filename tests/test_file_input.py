@@ -45,8 +45,9 @@ def test_a_named_pipe_is_refused_at_once_and_the_other_files_are_indexed(capsys,
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)
     outcome = {}
-    worker = threading.Thread(target=lambda: outcome.update(code=main(["index", "add", str(fifo), str(NEW_ISSUE)])),
-                              daemon=True)
+    worker = threading.Thread(
+        target=lambda: outcome.update(code=main(["index", "add", str(fifo), str(NEW_ISSUE)])), daemon=True
+    )
     worker.start()
     worker.join(timeout=60)
     if worker.is_alive():  # unblock the reader (the old code waits for a writer while holding the lock)
@@ -64,8 +65,11 @@ def test_an_issue_repeating_indexed_articles_reuses_their_vectors(data_dir, embe
     builder = IndexBuilder(store, embedder, MAX_FILE_BYTES)
     first = builder.add([NEW_ISSUE])
     again = tmp_path / "2023-02-13.txt"  # the same articles and one new one, under another issue id
-    again.write_text(NEW_ISSUE.read_text("utf-8") + "\n\n## 春季花展下周开幕\n\n东昌府讯 2月10日，记者从区园林局获悉，"
-                     "春季花展将于2月18日在东昌湖畔开幕，市民可免费入园。\n\n(区园林局)", "utf-8")
+    again.write_text(
+        NEW_ISSUE.read_text("utf-8") + "\n\n## 春季花展下周开幕\n\n东昌府讯 2月10日，记者从区园林局获悉，"
+        "春季花展将于2月18日在东昌湖畔开幕，市民可免费入园。\n\n(区园林局)",
+        "utf-8",
+    )
     report = builder.add([again])
     assert report.embedded == 2 and report.reused == first.embedded  # the new article: title + one passage
     snapshot = store.load()

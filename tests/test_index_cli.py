@@ -62,8 +62,9 @@ def test_build_add_again_remove_rollback(capsys, fresh, tmp_path):
     code, out, _ = run(capsys, "index", "add", str(BULLETINS / "2023-01-09.txt"))
     assert code == 0 and "new version" in out
     embedded = int(out.split("(")[1].split(" embedded")[0])
-    passages_2023 = sqlite_rows(fresh, "SELECT COUNT(*) FROM passages p JOIN articles a USING (article_id) "
-                                       "WHERE a.issue_id = '2023-01-09'")[0][0]
+    passages_2023 = sqlite_rows(
+        fresh, "SELECT COUNT(*) FROM passages p JOIN articles a USING (article_id) WHERE a.issue_id = '2023-01-09'"
+    )[0][0]
     assert embedded == passages_2023  # only the new issue was embedded
     second = listing(capsys)
     assert second["current"] == second["versions"][-1]["version"] and second["versions"][-1]["issues"] == 5
@@ -75,7 +76,11 @@ def test_build_add_again_remove_rollback(capsys, fresh, tmp_path):
     code, out, _ = run(capsys, "index", "remove", "2022-11-28")
     assert code == 0
     assert sqlite_rows(fresh, "SELECT issue_id FROM issues ORDER BY issue_id") == [
-        ("000_5799bfe337b1a530",), ("2022-12-05",), ("2022-12-12",), ("2023-01-09",)]
+        ("000_5799bfe337b1a530",),
+        ("2022-12-05",),
+        ("2022-12-12",),
+        ("2023-01-09",),
+    ]
     assert sqlite_rows(fresh, "SELECT COUNT(*) FROM articles WHERE issue_id = '2022-11-28'") == [(0,)]
 
     code, out, _ = run(capsys, "index", "rollback")
@@ -134,8 +139,7 @@ def small_disk(tmp_path):
     """A real 4 MB tmpfs (needs root, as in CI); skipped where mounting is not allowed."""
     mount_point = tmp_path / "small"
     mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-                          capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True)
     if done.returncode != 0:
         pytest.skip("cannot mount a tmpfs here: " + done.stderr.decode(errors="replace").strip())
     yield mount_point
@@ -207,7 +211,9 @@ def test_rollback_undoes_the_last_change_and_history_shows_the_chain(capsys, dat
     past = history(capsys)
     assert [v["version"] for v in past["chain"]] == [first]
     assert {v["version"]: (v["parent"], v["operation"]) for v in past["other"]} == {
-        with_y: (first, "add 2023-02-13"), with_x: (first, "add 2023-02-06")}
+        with_y: (first, "add 2023-02-13"),
+        with_x: (first, "add 2023-02-06"),
+    }
     bundled = len(list(BULLETINS.glob("*.txt")))
     assert past["chain"][0]["operation"] == f"build {bundled} issues" and past["chain"][0]["created"]
 

@@ -43,22 +43,27 @@ def reseal(data_dir, version) -> None:
     folder = data_dir / "versions" / version
 
     def change(manifest):
-        manifest["files"] = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
-                             for name in manifest["files"]}
+        manifest["files"] = {
+            name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in manifest["files"]
+        }
+
     rewrite_manifest(data_dir, version, change)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda m: m.update(files=list(m["files"])), "'files' is not a table of file checksums"),
-    (lambda m: m.update(counts=None), "'counts' is not a table of counts"),
-    (lambda m: m["counts"].pop("passages"), "'counts' is not a table of counts"),
-    (lambda m: m.update(model=7), "'model' is not text"),
-    (lambda m: m.pop("created"), "'created' is not text"),
-    (lambda m: m.update(dimension="512"), "'dimension' is not a number"),
-    (lambda m: m["files"].pop("index.faiss"), "does not list index.faiss"),
-    (lambda m: m["files"].update({"../../outside": "0" * 64}), "file name '../../outside'"),
-    (lambda m: m.update(issues=[]), "'issues' is not a table of issues"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: m.update(files=list(m["files"])), "'files' is not a table of file checksums"),
+        (lambda m: m.update(counts=None), "'counts' is not a table of counts"),
+        (lambda m: m["counts"].pop("passages"), "'counts' is not a table of counts"),
+        (lambda m: m.update(model=7), "'model' is not text"),
+        (lambda m: m.pop("created"), "'created' is not text"),
+        (lambda m: m.update(dimension="512"), "'dimension' is not a number"),
+        (lambda m: m["files"].pop("index.faiss"), "does not list index.faiss"),
+        (lambda m: m["files"].update({"../../outside": "0" * 64}), "file name '../../outside'"),
+        (lambda m: m.update(issues=[]), "'issues' is not a table of issues"),
+    ],
+)
 def test_malformed_manifest_is_a_clear_error_and_verify_checks_the_others(capsys, data_dir, change, message):
     store = IndexStore(data_dir, KEEP_VERSIONS)
     before, broken = add_version(capsys, data_dir)
@@ -114,8 +119,14 @@ def test_current_must_name_a_version_folder_inside_versions(capsys, data_dir, tm
     good = store.current()
     evil = plant_outside(data_dir, tmp_path)
     (data_dir / "versions" / ".tmp-v0042-1").mkdir()
-    text = {"relative": "../../evil/v0099-planted", "absolute": evil, "dot-dot": "..",
-            "deleted": "v0042-20990101T000000", "empty": "", "tmp": ".tmp-v0042-1"}[pointer]
+    text = {
+        "relative": "../../evil/v0099-planted",
+        "absolute": evil,
+        "dot-dot": "..",
+        "deleted": "v0042-20990101T000000",
+        "empty": "",
+        "tmp": ".tmp-v0042-1",
+    }[pointer]
     (data_dir / "CURRENT").write_text(text + "\n", "utf-8")
     with pytest.raises(BulletinError, match="CURRENT"):
         store.current()

@@ -25,9 +25,15 @@ def variant(path, topic):
 
 
 def topics(data_dir):
-    return {issue_id: next(t for t in ("春季花展", "端午龙舟赛", "中秋游园会", "元宵节灯会")
-                           if any(t in a.body or t in a.title for a in issue.articles))
-            for issue_id, issue in IndexStore(data_dir, KEEP_VERSIONS).load().issues.items() if issue_id not in BUNDLED}
+    return {
+        issue_id: next(
+            t
+            for t in ("春季花展", "端午龙舟赛", "中秋游园会", "元宵节灯会")
+            if any(t in a.body or t in a.title for a in issue.articles)
+        )
+        for issue_id, issue in IndexStore(data_dir, KEEP_VERSIONS).load().issues.items()
+        if issue_id not in BUNDLED
+    }
 
 
 BUNDLED = {path.stem for path in BULLETINS.glob("*.txt")}

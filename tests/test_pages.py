@@ -15,12 +15,15 @@ from index.store import IndexStore
 from conftest import KEEP_VERSIONS, MAX_FILE_BYTES
 from telegram_html import check_telegram_html
 
-ARTICLE_TEXT = st.lists(st.one_of(
-    st.text(alphabet="&<>\"'。，！？\n 医保办理线上", max_size=400),
-    st.text(alphabet="&<>", min_size=1000, max_size=5000),  # a long run without punctuation
-    st.sampled_from(["\n\n", "东昌府讯 区医保局推出线上办理服务。", "A&B<C>D" * 50]),
-    st.text(max_size=300),
-), max_size=40).map("".join)
+ARTICLE_TEXT = st.lists(
+    st.one_of(
+        st.text(alphabet="&<>\"'。，！？\n 医保办理线上", max_size=400),
+        st.text(alphabet="&<>", min_size=1000, max_size=5000),  # a long run without punctuation
+        st.sampled_from(["\n\n", "东昌府讯 区医保局推出线上办理服务。", "A&B<C>D" * 50]),
+        st.text(max_size=300),
+    ),
+    max_size=40,
+).map("".join)
 
 
 @hsettings(max_examples=200, deadline=None)
@@ -31,8 +34,11 @@ def test_every_page_fits_and_keeps_every_character(title, body):
     for text in texts:
         check_telegram_html(text) if text.strip() else None  # ≤ 4096, balanced tags, valid entities
         assert len(text) <= 4096
-        shown.append(html.unescape(text.split("\n\n", 1)[1]).rsplit("\n\n（", 1)[0] if len(texts) > 1
-                     else html.unescape(text.split("\n\n", 1)[1]))
+        shown.append(
+            html.unescape(text.split("\n\n", 1)[1]).rsplit("\n\n（", 1)[0]
+            if len(texts) > 1
+            else html.unescape(text.split("\n\n", 1)[1])
+        )
     assert "".join(shown).split() == [] or "".join("".join(shown).split()) == "".join(body.split())
 
 
@@ -67,7 +73,9 @@ def test_long_article_is_paged_within_the_limit(tmp_path, embedder):
     from bot.settings import load_settings
 
     long_issue = tmp_path / "2023-03-06.txt"
-    long_issue.write_text("# 很长的文章 <测试> & 分页\n\n东昌府讯 " + "这是一段用于测试分页的文字。" * 900 + "\n\n(测试)", "utf-8")
+    long_issue.write_text(
+        "# 很长的文章 <测试> & 分页\n\n东昌府讯 " + "这是一段用于测试分页的文字。" * 900 + "\n\n(测试)", "utf-8"
+    )
     IndexBuilder(IndexStore(tmp_path / "data", KEEP_VERSIONS), embedder, MAX_FILE_BYTES).build([long_issue])
     engine = Engine(load_settings(data_dir=tmp_path / "data"))
     engine.embedder = embedder

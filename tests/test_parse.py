@@ -42,10 +42,13 @@ def test_pasted_fragment_removed_from_the_highway_article_only():
     assert len(issue.fragments_removed) == 1
 
 
-@pytest.mark.parametrize("name, host, source, text", [
-    ("2022-11-28.txt", "我区2022—2023年度供暖季", "冬季火灾高发", "要安装烟囱"),
-    ("2023-01-09.txt", "春节期间区政务服务中心", "城乡居民医保缴费期延长", "医保代办员缴费"),
-])
+@pytest.mark.parametrize(
+    "name, host, source, text",
+    [
+        ("2022-11-28.txt", "我区2022—2023年度供暖季", "冬季火灾高发", "要安装烟囱"),
+        ("2023-01-09.txt", "春节期间区政务服务中心", "城乡居民医保缴费期延长", "医保代办员缴费"),
+    ],
+)
 def test_synthetic_fragments_stay_in_their_own_article(name, host, source, text):
     issue = parse_issue(BULLETINS / name, MAX_FILE_BYTES)
     assert text not in article(issue, host).body
@@ -67,7 +70,9 @@ def test_issue_date_from_file_name_option_and_text(tmp_path):
 def test_undated_real_issue_takes_its_year_from_the_collection(tmp_path, embedder):
     from index.store import IndexStore
 
-    report = IndexBuilder(IndexStore(tmp_path / "d", KEEP_VERSIONS), embedder, MAX_FILE_BYTES).build(bulletin_files(BULLETINS))
+    report = IndexBuilder(IndexStore(tmp_path / "d", KEEP_VERSIONS), embedder, MAX_FILE_BYTES).build(
+        bulletin_files(BULLETINS)
+    )
     snapshot = IndexStore(tmp_path / "d", KEEP_VERSIONS).load()
     assert snapshot.issues["000_5799bfe337b1a530"].issue_date == date(2022, 11, 20)
     assert report.issues == len(list(BULLETINS.glob("*.txt")))
@@ -79,18 +84,22 @@ def test_other_encodings_parse_identically(tmp_path, encoding):
     copy.write_bytes(REAL_ISSUE.read_text("utf-8").encode(encoding))
     original, recoded = parse_issue(REAL_ISSUE, MAX_FILE_BYTES), parse_issue(copy, MAX_FILE_BYTES)
     assert [(a.title, a.body, a.source) for a in recoded.articles] == [
-        (a.title, a.body, a.source) for a in original.articles]
+        (a.title, a.body, a.source) for a in original.articles
+    ]
     assert [a.article_id for a in recoded.articles] == [a.article_id for a in original.articles]
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "empty"),
-    (b"   \n\n  ", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    (bytes(range(128, 256)) * 20, "not UTF-8 or GB18030"),
-    ("只是一段没有标题的文字。".encode(), "no '# title' headings"),
-    ("# 只有标题\n\n## 另一个标题\n".encode(), "no article has a body"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"   \n\n  ", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (bytes(range(128, 256)) * 20, "not UTF-8 or GB18030"),
+        ("只是一段没有标题的文字。".encode(), "no '# title' headings"),
+        ("# 只有标题\n\n## 另一个标题\n".encode(), "no article has a body"),
+    ],
+)
 def test_bad_files_are_refused_naming_the_file(tmp_path, content, message):
     bad = tmp_path / "bad-issue.txt"
     bad.write_bytes(content)

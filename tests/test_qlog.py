@@ -21,9 +21,17 @@ from conftest import RETENTION_DAYS
 
 
 def record(log, question, answered, user_id=5):
-    return log.record(user_id=user_id, chat_type="private", question=question, answered=answered,
-                      reason="answered" if answered else "low_confidence", top_article="t", top_issue="i",
-                      score=0.5, latency_ms=12.3)
+    return log.record(
+        user_id=user_id,
+        chat_type="private",
+        question=question,
+        answered=answered,
+        reason="answered" if answered else "low_confidence",
+        top_article="t",
+        top_issue="i",
+        score=0.5,
+        latency_ms=12.3,
+    )
 
 
 KEY = b"a master key kept outside the data directory"
@@ -49,8 +57,11 @@ def test_log_files_do_not_let_user_ids_be_recovered(data_dir, monkeypatch):
 
 
 def test_pseudonyms_are_keyed_and_rotate_by_period():
-    june, june_end, july = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 30, 23, tzinfo=UTC),
-                            datetime(2026, 7, 1, tzinfo=UTC))
+    june, june_end, july = (
+        datetime(2026, 6, 1, tzinfo=UTC),
+        datetime(2026, 6, 30, 23, tzinfo=UTC),
+        datetime(2026, 7, 1, tzinfo=UTC),
+    )
     monthly = Pseudonyms(KEY, "month")
     assert monthly.of(42, june) == monthly.of(42, june_end) != monthly.of(42, july)  # unlinkable across months
     assert monthly.of(42, june) != monthly.of(43, june)
@@ -167,4 +178,5 @@ def test_full_disk_is_counted_and_logged_never_raised(full_disk, caplog):
     log.close()
     assert log.failures == 5
     assert sqlite3.connect(full_disk / "q.sqlite").execute("SELECT question FROM questions").fetchall() == [
-        ("磁盘空出来以后",)]
+        ("磁盘空出来以后",)
+    ]

@@ -96,8 +96,26 @@ def test_fuzz_parser_never_crashes(tmp_path_factory, text, encoding):
 
 
 @hsettings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(["# 标题", "## 另一篇", "", "东昌府讯 正文。", "断开的", "句子。", "(区医保局)",
-                                 "《评论》", "\u200b", "  ", "＃ 全角"]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "# 标题",
+                "## 另一篇",
+                "",
+                "东昌府讯 正文。",
+                "断开的",
+                "句子。",
+                "(区医保局)",
+                "《评论》",
+                "\u200b",
+                "  ",
+                "＃ 全角",
+            ]
+        ),
+        max_size=40,
+    )
+)
 def test_fuzz_parser_on_bulletin_like_lines(tmp_path_factory, lines):
     path = tmp_path_factory.mktemp("fuzz") / "2023-01-01.txt"
     path.write_text("\n".join(lines), "utf-8")
@@ -113,8 +131,12 @@ def bad_files(folder):
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 10)
     (folder / "not-a-bulletin.txt").write_text("这只是一封信，没有任何标题。", "utf-8")
     (folder / "headings-only.txt").write_text("# 标题一\n\n## 标题二\n", "utf-8")
-    return {"empty.txt": "empty", "binary.txt": "binary", "not-a-bulletin.txt": "no '# title' headings",
-            "headings-only.txt": "no article has a body"}
+    return {
+        "empty.txt": "empty",
+        "binary.txt": "binary",
+        "not-a-bulletin.txt": "no '# title' headings",
+        "headings-only.txt": "no article has a body",
+    }
 
 
 def test_directory_with_good_and_bad_files(capsys, tmp_path, monkeypatch):

@@ -191,8 +191,11 @@ async def test_reload_refused_for_non_admin_allowed_for_admin(bot, fake_api, cap
 
 
 async def test_forwarded_admin_command_is_refused(bot, fake_api):
-    forwarded = message("/status", 207, forward_origin={"type": "user", "date": 0,
-                                                        "sender_user": {"id": ADMIN, "is_bot": False, "first_name": "a"}})
+    forwarded = message(
+        "/status",
+        207,
+        forward_origin={"type": "user", "date": 0, "sender_user": {"id": ADMIN, "is_bot": False, "first_name": "a"}},
+    )
     fake_api.push(forwarded)
     assert (await replies(fake_api, 207))[0]["text"] == bot.engine.templates.render("not_admin")
 
@@ -209,7 +212,9 @@ async def test_new_issue_is_answered_without_restart(bot, fake_api, data_dir, em
     fake_api.push(message("元宵节灯会在哪里办", 208))
     assert "古楼广场" not in (await replies(fake_api, 208))[0]["text"]
 
-    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).add, [NEW_ISSUE])
+    await asyncio.to_thread(
+        IndexBuilder(IndexStore(data_dir, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).add, [NEW_ISSUE]
+    )
     for _ in range(50):  # the watcher checks every 0.3 s
         if bot.engine.loaded.version != before:
             break
@@ -268,11 +273,17 @@ async def test_webhook_mode_accepts_updates_with_the_secret(data_dir, fake_api, 
         assert registered[0]["secret_token"] == "s3cret-path-token"
         update = {"update_id": 1, **message("医保能在网上办吗", 701)}
         async with httpx.AsyncClient() as client:
-            wrong = await client.post(f"http://127.0.0.1:{port}/telegram/hook", json=update,
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            wrong = await client.post(
+                f"http://127.0.0.1:{port}/telegram/hook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            )
             assert wrong.status_code == 403
-            right = await client.post(f"http://127.0.0.1:{port}/telegram/hook", json=update,
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-path-token"})
+            right = await client.post(
+                f"http://127.0.0.1:{port}/telegram/hook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-path-token"},
+            )
             assert right.status_code == 200
         reply = (await replies(fake_api, 701))[0]
         assert "聊城医保" in reply["text"]
