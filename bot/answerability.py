@@ -1,6 +1,7 @@
 """The fitted models: which sentences state the answer, and whether the quote answers the question.
 
-The sentence model is a logistic regression over SentenceEvidence. The answer probability is the mean of a logistic regression and of shallow gradient-boosted trees over the same
+The sentence model is a logistic regression over SentenceEvidence. The answer probability is the mean of
+a logistic regression and of shallow gradient-boosted trees over the same
 standardised features (on cross-validated tune predictions the mean ranked articles as well as the
 logistic model and separated out-of-scope questions as well as the trees). Both are fitted by
 `bulletin-bot fit` and stored as plain JSON with the thresholds and what they were fitted on, so serving

@@ -94,7 +94,7 @@ def validate(path: Path, quote_chars: int, progress: Callable[[str], None] = lam
         progress(name)
         source = sources[name]
 
-        def where(template_line_number: int | None, label: str = "") -> str:
+        def where(template_line_number: int | None, label: str = "", source=source, name=name) -> str:
             return f"{path}, line {source.file_line(template_line_number)}, template {name!r}" + (
                 f" ({label})" if label else ""
             )

