@@ -224,8 +224,7 @@ def write_outputs(results: dict[int, dict]) -> None:
             f"| {r['articles']:,} | {r['passages']:,} ({r.get('mean_passage_chars', '?')}) | {r['faiss']} | "
             f"{r['recall_at_10']} | {r['build_s']} | {r['passages_per_s']} | "
             f"{r.get('embed_200_chars_per_s', '?')} | {r['index_mb']} | {lat(r, 'answer')} | {lat(r, 'hybrid')} | "
-            f"{lat(r, 'bm25')} | "
-            f"{lat(r, 'dense')} | {r['peak_rss_mb']} | {r['cold_start_s']} | {add} |"
+            f"{lat(r, 'bm25')} | {lat(r, 'dense')} | {r['peak_rss_mb']} | {r['cold_start_s']} | {add} |"
         )
     machine = f"{available_cores()} cores, Python {sys.version.split()[0]}, faiss {faiss.__version__}"
     text = (

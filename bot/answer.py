@@ -8,7 +8,7 @@ what is asked, and the reply then names them."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -110,7 +110,7 @@ def choose(
     return max(eligible, key=lambda c: (c.hit.issue_date, c.probability)), same
 
 
-def _part(candidate: Candidate, q: QuestionContext, newer: list[Candidate] = ()) -> AnswerPart:
+def _part(candidate: Candidate, q: QuestionContext, newer: Sequence[Candidate] = ()) -> AnswerPart:
     article = candidate.hit.article
     return AnswerPart(
         issue_id=article.issue_id,

@@ -74,7 +74,9 @@ class Linear:
     def from_json(cls, data: dict) -> Linear:
         return cls(
             tuple(data["features"]),
-            *(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights")),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["scale"], dtype=np.float64),
+            np.asarray(data["weights"], dtype=np.float64),
             float(data["intercept"]),
         )
 

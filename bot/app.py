@@ -121,14 +121,20 @@ async def _post_shutdown(application: Application) -> None:
         watcher.cancel()
 
 
+def bot_token(settings: Settings) -> str:
+    """The bot token from Settings; BulletinError when none is set."""
+    if settings.telegram_token is None:
+        raise BulletinError("no bot token: set BULLETIN_TELEGRAM_TOKEN (environment or .env); see the README")
+    return settings.telegram_token.get_secret_value()
+
+
 def build_application(services: Services) -> Application:
     """One Application with every handler; the token and API URL come from Settings only."""
     settings = services.settings
-    if settings.telegram_token is None:
-        raise BulletinError("no bot token: set BULLETIN_TELEGRAM_TOKEN (environment or .env); see the README")
+    token = bot_token(settings)
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_token.get_secret_value())
+        .token(token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .rate_limiter(AIORateLimiter(max_retries=2))
@@ -194,7 +200,7 @@ def startup_failure(exc: TelegramError, settings: Settings) -> str:
         text = (
             f"Telegram refused to start the bot ({exc}): check BULLETIN_TELEGRAM_TOKEN and BULLETIN_TELEGRAM_BASE_URL"
         )
-    return redact(text, settings.telegram_token.get_secret_value())
+    return redact(text, bot_token(settings))
 
 
 async def _get_me(bot: Bot) -> str:
@@ -206,7 +212,7 @@ def check_telegram(settings: Settings) -> str:
     """Call getMe once before serving, so a bad token or address is one clear error, not a traceback;
     return the bot's username."""
     bot = Bot(
-        settings.telegram_token.get_secret_value(),
+        bot_token(settings),
         base_url=settings.telegram_base_url,
         base_file_url=settings.telegram_base_file_url,
     )
@@ -220,7 +226,7 @@ def run(services: Services) -> None:
     """Serve until stopped: long polling, or a webhook when BULLETIN_WEBHOOK_URL is set."""
     settings = services.settings
     application = build_application(services)
-    protect_token_in_logs(settings.telegram_token.get_secret_value())
+    protect_token_in_logs(bot_token(settings))
     check_telegram(settings)
     loaded = services.engine.loaded
     logger.info(

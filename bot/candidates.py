@@ -79,7 +79,8 @@ def view(q: QuestionContext, hit: ArticleHit) -> ArticleView:
             similarities[sentence.index] = max(
                 (cos for text, cos in stored if head in text or tail in text), default=0.0
             )
-    return ArticleView(hit, sentences, tuple((passages + ["", ""])[:2]), similarities)
+    best, second = (passages + ["", ""])[:2]
+    return ArticleView(hit, sentences, (best, second), similarities)
 
 
 def embed_sentences(q: QuestionContext, views: list[ArticleView], per_article: int | None) -> None:

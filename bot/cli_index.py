@@ -8,10 +8,11 @@ from datetime import date
 from pathlib import Path
 
 from bot.settings import Settings
-from index.builder import BuildReport, IndexBuilder, bulletin_files
+from index.builder import IndexBuilder, bulletin_files
 from index.embed import Embedder
 from index.manifest import describe_operation
 from index.parse import MAX_ARTICLE_CHARS
+from index.report import BuildReport
 from index.store import IndexStore
 from index.types import BulletinError
 
@@ -118,10 +119,10 @@ def _history(store: IndexStore) -> dict:
             }
         except BulletinError as exc:
             rows[name] = {"version": name, "parent": None, "operation": "?", "created": "", "error": str(exc)}
-    chain, name = [], store.current_or_none()
-    while name in rows and rows[name] not in chain:
-        chain.append(rows[name])
-        name = rows[name]["parent"]
+    chain, version = [], store.current_or_none()
+    while version in rows and rows[version] not in chain:
+        chain.append(rows[version])
+        version = rows[version]["parent"]
     other = [row for version, row in sorted(rows.items(), reverse=True) if row not in chain]
     return {"current": store.current_or_none(), "chain": chain, "other": other}
 

@@ -72,6 +72,7 @@ class Engine:
     def loaded(self) -> Loaded:
         if self._loaded is None:
             self.reload_index()
+        assert self._loaded is not None  # reload_index loads one or raises
         return self._loaded
 
     @property
@@ -151,5 +152,5 @@ class Engine:
             snapshot = self.loaded.snapshot
         except BulletinError:
             return {"issues": 0, "latest_date": ""}
-        dates = [i.issue_date for i in snapshot.issues.values()]
+        dates = [i.dated for i in snapshot.issues.values()]
         return {"issues": len(dates), "latest_date": max(dates).isoformat() if dates else ""}

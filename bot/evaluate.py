@@ -15,7 +15,7 @@ import numpy as np
 from bot.answer import Answer
 from bot.engine import Engine
 from bot.quote import DATELINE
-from bot.retrieve import MODES, HybridRetriever
+from bot.retrieve import MODES, HybridRetriever, Mode
 from index.normalize import normalize_text
 from index.types import BulletinError
 
@@ -41,7 +41,7 @@ class Outcome:
     question: EvalQuestion
     answer: Answer
     rank: int | None  # rank of the first gold article in the answer's ranking
-    baseline_ranks: dict[str, int | None]  # the same for the BM25-only and dense-only retrievers
+    baseline_ranks: dict[Mode, int | None]  # the same for the BM25-only and dense-only retrievers
     latency_ms: float
 
 
@@ -116,7 +116,7 @@ def run_questions(engine: Engine, questions: list[EvalQuestion], today: date) ->
         answer = engine.ask(q.question, today)
         latency = (time.perf_counter() - started) * 1000
         gold = {keys.get(g) for g in q.gold}
-        ranks = (
+        ranks: dict[Mode, int | None] = (
             {
                 m: _rank([h.article.article_id for h in r.search(q.question, limit=10).hits], gold)
                 for m, r in baselines.items()

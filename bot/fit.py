@@ -143,7 +143,7 @@ def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear
     for c in C_GRID:
         p = np.clip(predictions(c), 1e-6, 1 - 1e-6)
         losses[c] = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-    best_c = min(losses, key=losses.get)
+    best_c = min(losses, key=losses.__getitem__)
     _assign(data, predictions(best_c))
     # the smallest margin within MARGIN_TOLERANCE of the best count: a wider one gains a question or two on
     # tune by letting newer articles displace right older ones elsewhere

@@ -17,7 +17,7 @@ from bot.addressing import addressed_text, command_for_me, replies_to_bot
 from bot.buttons import answer_keyboard, decode_article, decode_vote, ticked_vote
 from bot.pages import article_page
 from bot.reply import split_message
-from bot.services import render, services
+from bot.services import message_of, query_of, render, services
 from bot.templates import html_to_text
 
 logger = logging.getLogger(__name__)
@@ -35,18 +35,18 @@ async def send_html(message: Message, text: str, markup: InlineKeyboardMarkup | 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start: the greeting template."""
     s = services(context)
-    await send_html(update.effective_message, await render(s, "greeting", **s.engine.overview()))
+    await send_html(message_of(update), await render(s, "greeting", **s.engine.overview()))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: the help template."""
     s = services(context)
-    await send_html(update.effective_message, await render(s, "help", **s.engine.overview()))
+    await send_html(message_of(update), await render(s, "help", **s.engine.overview()))
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message: answer it from the bulletins."""
-    s, message, user = services(context), update.effective_message, update.effective_user
+    s, message, user = services(context), message_of(update), update.effective_user
     text = addressed_text(message, context.bot.username, context.bot.id)
     if text is None or user is None:
         return
@@ -80,13 +80,13 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not have: point to /help (in groups only when it names this bot)."""
-    if command_for_me(update.effective_message, context.bot.username):
-        await send_html(update.effective_message, await render(services(context), "unknown_command"))
+    if command_for_me(message_of(update), context.bot.username):
+        await send_html(message_of(update), await render(services(context), "unknown_command"))
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Photo, sticker, voice, location…: ask for a text question (in groups only when addressed)."""
-    message = update.effective_message
+    message = message_of(update)
     if message.chat.type != ChatType.PRIVATE and not replies_to_bot(message, context.bot.id):
         return
     await send_html(message, await render(services(context), "non_text"))
@@ -94,10 +94,10 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """原文 under an answer: the full article's first page, as a new message."""
-    query = update.callback_query
+    query = query_of(update)
     text, markup = article_page(services(context).engine, *decode_article(query.data or ""))
     await query.answer()
-    if query.message is not None:
+    if isinstance(query.message, Message):
         await send_html(query.message, text, markup)
     else:  # a button without its message (inline mode): the article replaces it
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -105,7 +105,7 @@ async def article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """◀ 上一页 / 下一页 ▶: turn the 原文 message to that page."""
-    query = update.callback_query
+    query = query_of(update)
     text, markup = article_page(services(context).engine, *decode_article(query.data or ""))
     await query.answer()
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -113,9 +113,9 @@ async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍 / 👎: store the vote once, thank, and tick the pressed button."""
-    s, query = services(context), update.callback_query
+    s, query = services(context), query_of(update)
     log_id, helpful = decode_vote(query.data or "")
-    shown = query.message.reply_markup if query.message is not None else None
+    shown = query.message.reply_markup if isinstance(query.message, Message) else None
     ticked = ticked_vote(shown, query.data or "") if shown is not None else None
     if log_id is not None and (ticked is not None or shown is None):  # the same vote again is not stored again
         s.log.feedback(log_id, helpful)
@@ -126,7 +126,7 @@ async def vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button of no known kind (an old message): stop the client's spinner."""
-    await update.callback_query.answer()
+    await query_of(update).answer()
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -86,6 +86,6 @@ def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, Inlin
     if article is None:
         return "这篇文章已不在当前简报索引中。", None
     issue = engine.loaded.snapshot.issues[article.issue_id]
-    texts = article_texts(article.title, f"{issue.issue_date.isoformat()} {article.source}", article.body)
+    texts = article_texts(article.title, f"{issue.dated.isoformat()} {article.source}", article.body)
     page = min(max(page, 0), len(texts) - 1)
     return texts[page], page_keyboard(article_id, page, len(texts))

@@ -61,7 +61,7 @@ class QuestionLog:
         self._last_id = self._writer_db.execute("SELECT COALESCE(MAX(id), 0) FROM questions").fetchone()[0]
         self._reader_db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
         self._lock = threading.Lock()  # guards _last_id, failures and the reader connection
-        self._pending: queue.Queue[Callable[[sqlite3.Connection], None] | None] = queue.Queue(MAX_PENDING_WRITES)
+        self._pending: queue.Queue[Callable[[sqlite3.Connection], object] | None] = queue.Queue(MAX_PENDING_WRITES)
         self._writer = threading.Thread(target=self._write_loop, name="question-log", daemon=True)
         self._writer.start()
 
@@ -83,7 +83,7 @@ class QuestionLog:
             self.failures += 1
         logger.warning("question log: a write failed (%s); %d failed so far", exc, self.failures)
 
-    def _write(self, job: Callable[[sqlite3.Connection], None]) -> None:
+    def _write(self, job: Callable[[sqlite3.Connection], object]) -> None:
         try:
             self._pending.put_nowait(job)
         except queue.Full as exc:  # the writer has been stuck for thousands of questions: drop, count

@@ -90,7 +90,7 @@ def render_answer(templates: Templates, answer: Answer, stale_after_days: int) -
             "no_answer", fallback, question=answer.question, related=[_cite(p) for p in answer.related]
         )
     stale = Markup("")
-    if old:
+    if old and answer.age_days is not None:
         newest = max(p.issue_date for p in answer.parts)
         stale = Markup(
             templates.render(  # already HTML: not to be escaped again inside the answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import numpy as np
 
@@ -86,7 +86,7 @@ class HybridRetriever:
         self.embedder.warm_up()
 
     def issue_date(self, article: Article) -> date:
-        return self.snapshot.issues[article.issue_id].issue_date
+        return self.snapshot.issues[article.issue_id].dated
 
     def _lexical(self, terms: list[str]) -> np.ndarray:
         if terms and self.mode != "dense":
@@ -155,7 +155,7 @@ class HybridRetriever:
             self._sentence_vectors.update(encoded)
         if not sentences:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        return np.vstack([found[s] for s in sentences])
+        return np.vstack([cast(np.ndarray, found[s]) for s in sentences])  # each found or encoded above
 
     def article_similarity(self, article_id: str, vector: np.ndarray) -> float:
         """Cosine of the question vector with the article's mean passage vector (the whole article's topic)."""
@@ -164,6 +164,7 @@ class HybridRetriever:
 
     def linked(self, a: str, b: str) -> bool:
         """True when two articles of different issues are on the same topic."""
+        assert self._links is not None, "warm_up() links the articles"
         return b in self._links.get(a, ())
 
     def idf(self, word: str) -> float:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.engine import Engine
@@ -34,6 +35,22 @@ class Services:
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     """The Services of the running application."""
     return context.bot_data["services"]
+
+
+def message_of(update: Update) -> Message:
+    """The update's message: message and command handlers are only routed updates that carry one."""
+    message = update.effective_message
+    if message is None:
+        raise TypeError("a message handler got an update without a message")
+    return message
+
+
+def query_of(update: Update) -> CallbackQuery:
+    """The update's button press: button handlers are only routed callback queries."""
+    query = update.callback_query
+    if query is None:
+        raise TypeError("a button handler got an update without a callback query")
+    return query
 
 
 async def render(s: Services, name: str, **values: Any) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,48 +17,14 @@ from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.normalize import tokenize
 from index.parse import date_undated_issue, parse_issue
+from index.report import BuildReport, nothing_readable
 from index.store import IndexStore, Snapshot, build_faiss, wants_exact
-from index.types import BulletinError, Issue
+from index.types import BulletinError, DateSource, Issue
 from index.vectors import embedding_text, reconstruct, vectors_for
 
 logger = logging.getLogger(__name__)
 
-EXPLICIT_DATES = ("file name", "--date", "text")
-
-
-@dataclass
-class BuildReport:
-    """What one staff command did, printed for staff and stored in the version manifest."""
-
-    action: str
-    version: str | None = None
-    changed: bool = False
-    issues: int = 0
-    articles: int = 0
-    passages: int = 0
-    embedded: int = 0
-    reused: int = 0  # vectors taken from passages with the same text already in the index
-    added_issues: list[str] = field(default_factory=list)
-    replaced_issues: list[str] = field(default_factory=list)
-    unchanged_issues: list[str] = field(default_factory=list)
-    removed_issues: list[str] = field(default_factory=list)
-    empty_articles: list[str] = field(default_factory=list)
-    fragments_removed: list[str] = field(default_factory=list)
-    truncated_articles: list[str] = field(default_factory=list)
-    failed_files: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def operation(self) -> dict:
-        """What the version's manifest records about the command that made it."""
-        return {
-            "action": self.action,
-            "added": self.added_issues,
-            "replaced": self.replaced_issues,
-            "removed": self.removed_issues,
-        }
+EXPLICIT_DATES: tuple[DateSource, ...] = ("file name", "--date", "text")
 
 
 def bulletin_files(folder: Path) -> list[Path]:
@@ -73,13 +38,6 @@ def _labels(paths: list[Path]) -> dict[Path, str]:
     """How each file is named in the report: its name, or the path as given when two share a name."""
     names = Counter(p.name for p in paths)
     return {p: p.name if names[p.name] == 1 else str(p) for p in paths}
-
-
-def _nothing_readable(report: BuildReport) -> BulletinError:
-    """The error for a command none of whose files could be read, with each file's reason."""
-    return BulletinError(
-        "no bulletin could be read: " + "; ".join(f"{name}: {reason}" for name, reason in report.failed_files.items())
-    )
 
 
 class IndexBuilder:
@@ -117,7 +75,7 @@ class IndexBuilder:
                 report.failed_files[labels[path]] = str(exc).removeprefix(f"{path.name}: ")
                 logger.warning("skipped %s", exc)
         issues = self._distinct(parsed, report, {str(p.absolute()): labels[p] for p in paths})
-        anchors = known_dates + [i.issue_date for i in issues if i.date_source in EXPLICIT_DATES]
+        anchors = known_dates + [i.dated for i in issues if i.date_source in EXPLICIT_DATES]
         for issue in issues:
             date_undated_issue(issue, anchors, date.today())
             report.empty_articles += [f"{issue.issue_id}: {t}" for t in issue.empty_titles]
@@ -133,7 +91,8 @@ class IndexBuilder:
         by_id: dict[str, list[Issue]] = defaultdict(list)
         for issue in parsed:
             by_id[issue.issue_id].append(issue)
-        issues, seen = [], {}
+        issues: list[Issue] = []
+        seen: dict[str, str] = {}  # content hash → issue id
         for issue_id, group in by_id.items():
             if len({i.content_hash for i in group}) > 1:
                 for issue in group:
@@ -159,7 +118,7 @@ class IndexBuilder:
         old = base.passages if base else []
         # issues carried over from the base keep their passages; only the others are chunked
         carried = {i for i, issue in issues.items() if base is not None and base.issues.get(i) is issue}
-        wanted = [p for p in old if base.articles[p.article_id].issue_id in carried] + [
+        wanted = [p for p in old if base is not None and base.articles[p.article_id].issue_id in carried] + [
             p
             for issue in sorted(issues.values(), key=lambda i: (i.issue_date, i.issue_id))
             if issue.issue_id not in carried
@@ -220,7 +179,7 @@ class IndexBuilder:
             issues = self._parse(paths, issue_date, report, [])
             if not issues:
                 raise (
-                    _nothing_readable(report) if report.failed_files else BulletinError("no .txt bulletin files given")
+                    nothing_readable(report) if report.failed_files else BulletinError("no .txt bulletin files given")
                 )
             try:
                 base = self._base()
@@ -241,7 +200,7 @@ class IndexBuilder:
             known = dict(base.issues) if base else {}
             same_content = {i.content_hash: i.issue_id for i in known.values()}
             labels = {str(p.absolute()): label for p, label in _labels(paths).items()}
-            for issue in self._parse(paths, issue_date, report, [i.issue_date for i in known.values()]):
+            for issue in self._parse(paths, issue_date, report, [i.dated for i in known.values()]):
                 old = known.get(issue.issue_id)
                 if issue.content_hash in same_content:
                     twin = same_content[issue.content_hash]
@@ -258,7 +217,7 @@ class IndexBuilder:
                     (report.replaced_issues if old is not None else report.added_issues).append(issue.issue_id)
                     known[issue.issue_id] = issue
             if not (report.added_issues or report.replaced_issues or report.unchanged_issues) and report.failed_files:
-                raise _nothing_readable(report)
+                raise nothing_readable(report)
             self._commit(base, known, report)
 
         return self._run("add", work)

@@ -78,7 +78,8 @@ def shared_runs(bodies: list[str]) -> list[SharedRun]:
     """Maximal runs of at least MIN_FRAGMENT identical characters that exactly two articles share;
     a run stops where boilerplate (text found in three or more articles) begins."""
     seeds, common = _shingle_index(bodies)
-    runs, covered = [], {}
+    runs: list[SharedRun] = []
+    covered: dict[tuple[int, int], int] = {}  # (article a, article b) → end of the last run found in a
     for a, i, b, j in seeds:
         text_a, text_b = bodies[a], bodies[b]
         if i < covered.get((a, b), -1) or text_a[i : i + SHINGLE] != text_b[j : j + SHINGLE]:

@@ -35,7 +35,7 @@ def write_meta(path: Path, issues: list[Issue], articles: list[Article], passage
                 (
                     i.issue_id,
                     i.file_name,
-                    i.issue_date.isoformat(),
+                    i.dated.isoformat(),
                     i.date_source,
                     i.content_hash,
                     json.dumps(

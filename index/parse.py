@@ -14,7 +14,7 @@ from pathlib import Path
 
 from index.fragments import remove_pasted_fragments
 from index.text import CLOSER_SET, DROP_IN_FILES, PARAGRAPH_TERMINALS
-from index.types import Article, BulletinError, Issue
+from index.types import Article, BulletinError, DateSource, Issue
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> I
     if not sections:
         raise BulletinError(f"{path.name}: no '# title' headings found; not a bulletin issue")
     issue_id = issue_id_for(path)
-    date_source = "--date" if issue_date else ""
+    date_source: DateSource = "--date" if issue_date else ""
     if issue_date is None:
         match = FILE_DATE.search(path.name)
         if match:
@@ -247,6 +247,6 @@ def date_undated_issue(issue: Issue, anchors: list[date], today: date) -> None:
     for i, article in enumerate(issue.articles):
         dateline = _dateline(article.body)
         if article.article_date is None and dateline:
-            resolved = resolve_month_day(dateline[0], dateline[1], [issue.issue_date])
-            issue.articles[i] = replace(article, article_date=resolved)
+            article_date = resolve_month_day(dateline[0], dateline[1], [issue.issue_date])
+            issue.articles[i] = replace(article, article_date=article_date)
     logger.info("issue %s dated %s (%s)", issue.issue_id, issue.issue_date, issue.date_source)

@@ -36,8 +36,8 @@ class Snapshot:
     issues: dict[str, Issue]
     articles: dict[str, Article]
     passages: list[Passage]
-    faiss_index: faiss.Index | None = None
-    lexical: LexicalIndex | None = None
+    faiss_index: faiss.Index
+    lexical: LexicalIndex
     version: str = ""
     manifest: dict = field(default_factory=dict)
 
@@ -65,12 +65,14 @@ def wants_exact(count: int) -> bool:
 
 def build_faiss(vectors: np.ndarray) -> faiss.Index:
     """Inner-product (cosine) search over unit vectors: exact while small, HNSW beyond EXACT_LIMIT."""
+    index: faiss.Index
     if wants_exact(len(vectors)):
         index = faiss.IndexFlatIP(vectors.shape[1])
     else:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        hnsw = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        index = hnsw
     if len(vectors):
         index.add(vectors)
     return index
@@ -177,8 +179,8 @@ class IndexStore:
                 },
                 "files": {f: _sha256(staging / f) for f in files},
                 "issues": {
-                    i.issue_id: {"date": i.issue_date.isoformat(), "articles": len(i.articles), "file": i.file_name}
-                    for i in sorted(snapshot.issues.values(), key=lambda i: i.issue_date)
+                    i.issue_id: {"date": i.dated.isoformat(), "articles": len(i.articles), "file": i.file_name}
+                    for i in sorted(snapshot.issues.values(), key=lambda i: i.dated)
                 },
                 "operation": operation,
             }
@@ -259,11 +261,11 @@ class IndexStore:
         if isinstance(index, faiss.IndexHNSW):
             index.hnsw.efSearch = HNSW_EF_SEARCH
         issues, articles, passages = read_checked(folder / META_FILE, name)
-        snapshot = Snapshot(manifest["model"], issues, articles, passages, version=name)
         try:
             lexical = LexicalIndex.load(folder)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BulletinError(f"version {name}: lexical index unreadable ({exc})") from None
+        snapshot = Snapshot(manifest["model"], issues, articles, passages, index, lexical, name, manifest)
         counts = manifest["counts"]
         if not (
             index.ntotal == len(snapshot.passages) == counts["passages"] == lexical.size
@@ -275,5 +277,4 @@ class IndexStore:
                 f"version {name}: manifest, FAISS index ({index.ntotal} vectors) and metadata "
                 f"({len(snapshot.passages)} passages) disagree"
             )
-        snapshot.manifest, snapshot.faiss_index, snapshot.lexical = manifest, index, lexical
         return snapshot

@@ -58,6 +58,14 @@ class Issue:
     undated_days: list[tuple[int, int]] = field(default_factory=list)
     source_path: str = ""  # the file as staff named it, to name both files when two claim one id
 
+    @property
+    def dated(self) -> date:
+        """The issue date, which every indexed issue has (only parsing leaves it None, until the
+        undated issues of a command are dated)."""
+        if self.issue_date is None:
+            raise BulletinError(f"issue {self.issue_id} has no date yet")
+        return self.issue_date
+
 
 @dataclass(frozen=True)
 class Passage:

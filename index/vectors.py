@@ -46,7 +46,7 @@ def vectors_for(
                     stored.setdefault(key, row)
     todo = {k: t for k, t in zip(keys, texts) if k not in stored}
     vectors = dict(zip(todo, embedder.encode(list(todo.values()), progress=len(todo) > 256)))
-    if stored:
+    if stored and base is not None:  # only a base has stored rows
         vectors.update(zip(stored, reconstruct(base.faiss_index, list(stored.values()))))
     array = np.stack([vectors[k] for k in keys]) if keys else embedder.encode([])
     return array, len(todo), len(texts) - len(todo)
