@@ -19,9 +19,17 @@ def main() -> None:
     started = time.perf_counter()
     issue = parse_issue(path, max_bytes=10**8)
     seconds = time.perf_counter() - started
-    print(json.dumps({"file_mb": round(path.stat().st_size / 2**20, 2), "articles": len(issue.articles),
-                      "fragments_removed": len(issue.fragments_removed), "seconds": round(seconds, 2),
-                      "peak_rss_mb": round(peak_rss_kib() / 1024, 1)}))
+    print(
+        json.dumps(
+            {
+                "file_mb": round(path.stat().st_size / 2**20, 2),
+                "articles": len(issue.articles),
+                "fragments_removed": len(issue.fragments_removed),
+                "seconds": round(seconds, 2),
+                "peak_rss_mb": round(peak_rss_kib() / 1024, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

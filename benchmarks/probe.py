@@ -17,7 +17,8 @@ def main() -> None:
     from bot.settings import load_settings
 
     data_dir, questions_path = sys.argv[1], sys.argv[2]
-    questions = [json.loads(line)["question"] for line in open(questions_path, encoding="utf-8") if line.strip()]
+    with open(questions_path, encoding="utf-8") as lines:
+        questions = [json.loads(line)["question"] for line in lines if line.strip()]
     engine = Engine(load_settings(data_dir=data_dir))
     engine.ask(questions[0])
     first_answer_at = time.time()

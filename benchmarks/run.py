@@ -101,8 +101,14 @@ def probe(data_dir: Path) -> dict:
     """Cold start and peak memory of a fresh serving process."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(HERE.parent))
     started = time.time()
-    done = subprocess.run([sys.executable, "-m", "benchmarks.probe", str(data_dir), str(QUESTIONS)],
-                          env=env, capture_output=True, text=True, check=True, cwd=HERE.parent)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.probe", str(data_dir), str(QUESTIONS)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=HERE.parent,
+    )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return {"cold_start_s": round(result["first_answer_at"] - started, 2), "peak_rss_mb": result["peak_rss_mb"]}
 
@@ -111,8 +117,14 @@ def parse_benchmark(headings: int, out: Path) -> dict:
     """Seconds and peak memory of parsing one file of `headings` short articles, in a fresh process."""
     path = heading_file(out / f"headings-{headings}.txt", headings)
     env = dict(os.environ, PYTHONPATH=str(HERE.parent))
-    done = subprocess.run([sys.executable, "-m", "benchmarks.parse_probe", str(path)],
-                          env=env, capture_output=True, text=True, check=True, cwd=HERE.parent)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.parse_probe", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=HERE.parent,
+    )
     return {"headings": headings, **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
@@ -121,13 +133,20 @@ def parse_section() -> str:
     if not PARSE_RESULTS.exists():
         return ""
     rows = json.loads(PARSE_RESULTS.read_text("utf-8"))
-    lines = ["| headings | file MB | articles | fragments removed | parse s | peak RSS MB (whole process) |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r['headings']:,} | {r['file_mb']} | {r['articles']:,} | {r['fragments_removed']} | {r['seconds']} | "
-              f"{r['peak_rss_mb']} |" for r in rows]
-    return (f"\n{PARSE_HEADING}\n\n`python -m benchmarks.run --parse-headings 10000`: one issue file of short "
-            "articles (a heading and one or two bundled sentences each), parsed by `parse_issue` (decoding, "
-            "paragraph repair, the pasted-fragment cleaner) in a fresh process.\n\n" + "\n".join(lines) + "\n")
+    lines = [
+        "| headings | file MB | articles | fragments removed | parse s | peak RSS MB (whole process) |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['headings']:,} | {r['file_mb']} | {r['articles']:,} | {r['fragments_removed']} | {r['seconds']} | "
+        f"{r['peak_rss_mb']} |"
+        for r in rows
+    ]
+    return (
+        f"\n{PARSE_HEADING}\n\n`python -m benchmarks.run --parse-headings 10000`: one issue file of short "
+        "articles (a heading and one or two bundled sentences each), parsed by `parse_issue` (decoding, "
+        "paragraph repair, the pasted-fragment cleaner) in a fresh process.\n\n" + "\n".join(lines) + "\n"
+    )
 
 
 def write_parse_section() -> None:
@@ -140,8 +159,9 @@ def write_parse_section() -> None:
 BUILD_FIELDS = ("articles", "passages", "build_s", "passages_per_s", "index_mb", "add_issue_s", "add_issue_embedded")
 
 
-def run_size(size: int, embedder: Embedder, questions: list[str], out: Path, add_issue: bool,
-             reuse: dict | None = None) -> dict:
+def run_size(
+    size: int, embedder: Embedder, questions: list[str], out: Path, add_issue: bool, reuse: dict | None = None
+) -> dict:
     """Build (or, with `reuse`, keep the saved build figures and index) and measure one size."""
     data = out / f"data-{size}"
     store = IndexStore(data, keep_versions=2)
@@ -156,9 +176,13 @@ def run_size(size: int, embedder: Embedder, questions: list[str], out: Path, add
         started = time.perf_counter()
         report = builder.build(files)
         build_s = time.perf_counter() - started
-        row = {"articles": report.articles, "passages": report.passages, "build_s": round(build_s, 1),
-               "passages_per_s": round(report.passages / build_s, 1),
-               "index_mb": round(folder_mb(data / "versions" / report.version), 1)}
+        row = {
+            "articles": report.articles,
+            "passages": report.passages,
+            "build_s": round(build_s, 1),
+            "passages_per_s": round(report.passages / build_s, 1),
+            "index_mb": round(folder_mb(data / "versions" / report.version), 1),
+        }
     engine = Engine(load_settings(data_dir=data))
     engine.embedder = embedder
     engine.warm_up()
@@ -183,27 +207,35 @@ def run_size(size: int, embedder: Embedder, questions: list[str], out: Path, add
 
 def write_outputs(results: dict[int, dict]) -> None:
     (HERE / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")
-    header = ("| articles | passages (mean chars) | FAISS | recall@10 | build s | passages/s | "
-              "embed only, 200-char passages/s | index MB | "
-              "answer (hybrid) p50/p95/p99 ms | search: hybrid | BM25 only | dense only | "
-              "peak RSS MB | cold start s | add 1 issue s |")
+    header = (
+        "| articles | passages (mean chars) | FAISS | recall@10 | build s | passages/s | "
+        "embed only, 200-char passages/s | index MB | "
+        "answer (hybrid) p50/p95/p99 ms | search: hybrid | BM25 only | dense only | "
+        "peak RSS MB | cold start s | add 1 issue s |"
+    )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
+
     def lat(r: dict, mode: str) -> str:
         return "/".join(str(r["latency_ms"][mode][k]) for k in ("p50", "p95", "p99"))
 
     for _, r in sorted(results.items()):
         add = f"{r['add_issue_s']} ({r['add_issue_embedded']} embedded)" if "add_issue_s" in r else "–"
-        lines.append(f"| {r['articles']:,} | {r['passages']:,} ({r.get('mean_passage_chars', '?')}) | {r['faiss']} | "
-                     f"{r['recall_at_10']} | {r['build_s']} | {r['passages_per_s']} | "
-                     f"{r.get('embed_200_chars_per_s', '?')} | {r['index_mb']} | {lat(r, 'answer')} | {lat(r, 'hybrid')} | {lat(r, 'bm25')} | "
-                     f"{lat(r, 'dense')} | {r['peak_rss_mb']} | {r['cold_start_s']} | {add} |")
+        lines.append(
+            f"| {r['articles']:,} | {r['passages']:,} ({r.get('mean_passage_chars', '?')}) | {r['faiss']} | "
+            f"{r['recall_at_10']} | {r['build_s']} | {r['passages_per_s']} | "
+            f"{r.get('embed_200_chars_per_s', '?')} | {r['index_mb']} | {lat(r, 'answer')} | {lat(r, 'hybrid')} | "
+            f"{lat(r, 'bm25')} | {lat(r, 'dense')} | {r['peak_rss_mb']} | {r['cold_start_s']} | {add} |"
+        )
     machine = f"{available_cores()} cores, Python {sys.version.split()[0]}, faiss {faiss.__version__}"
-    text = (f"# Benchmark results\n\nRegenerate: `.venv/bin/python -m benchmarks.run` ({machine}; model `use-m3`).\n"
-            f"Latency (ms, p50/p95/p99, warm, model loaded): the {len(QUESTIONS.read_text().splitlines())} evaluation "
-            f"questions × {ROUNDS}; *answer* is `engine.ask` (hybrid retrieval, sentence choice, citations), *search* is "
-            "retrieval alone per mode. Build: parse, chunk, embed, segment, write (model load excluded).\n"
-            "Peak RSS and cold start (process start → first answer) come from a fresh serving process.\n\n"
-            + "\n".join(lines) + "\n\n![latency and memory against corpus size](results.png)\n")
+    text = (
+        f"# Benchmark results\n\nRegenerate: `.venv/bin/python -m benchmarks.run` ({machine}; model `use-m3`).\n"
+        f"Latency (ms, p50/p95/p99, warm, model loaded): the {len(QUESTIONS.read_text().splitlines())} evaluation "
+        f"questions × {ROUNDS}; *answer* is `engine.ask` (hybrid retrieval, sentence choice, citations), *search* is "
+        "retrieval alone per mode. Build: parse, chunk, embed, segment, write (model load excluded).\n"
+        "Peak RSS and cold start (process start → first answer) come from a fresh serving process.\n\n"
+        + "\n".join(lines)
+        + "\n\n![latency and memory against corpus size](results.png)\n"
+    )
     (HERE / "RESULTS.md").write_text(text + parse_section(), "utf-8")
     plot(results)
 
@@ -232,10 +264,17 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--merge", action="store_true", help="keep other sizes' rows from results.json")
-    parser.add_argument("--reuse", action="store_true",
-                        help="with --merge: keep saved build figures and indexes, measure the rest again")
-    parser.add_argument("--parse-headings", type=int, metavar="N",
-                        help="only measure parsing one file of N short articles, and record it in RESULTS.md")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --merge: keep saved build figures and indexes, measure the rest again",
+    )
+    parser.add_argument(
+        "--parse-headings",
+        type=int,
+        metavar="N",
+        help="only measure parsing one file of N short articles, and record it in RESULTS.md",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.parse_headings:
@@ -248,7 +287,9 @@ def main() -> None:
     embedder = Embedder("use-m3", threads=available_cores(), batch_size=32)
     embedder.warm_up()
     saved = HERE / "results.json"
-    results = {int(k): v for k, v in json.loads(saved.read_text("utf-8")).items()} if args.merge and saved.exists() else {}
+    results = (
+        {int(k): v for k, v in json.loads(saved.read_text("utf-8")).items()} if args.merge and saved.exists() else {}
+    )
     for size in sorted(args.sizes):
         reuse = results.get(size) if args.reuse and (args.out / f"data-{size}" / "CURRENT").exists() else None
         results[size] = run_size(size, embedder, questions, args.out, size == max(args.sizes), reuse)

@@ -7,7 +7,7 @@ import html
 import logging
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -15,7 +15,8 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.answer import Answer
-from bot.handlers import render, reload_all, send_html, services
+from bot.handlers import send_html
+from bot.services import message_of, reload_all, render, services
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +28,16 @@ async def refuse_unless_admin(update: Update, context: ContextTypes.DEFAULT_TYPE
     """True for an admin; otherwise reply politely, log the attempt and return False.
 
     The sender is the account that sent this message: a forwarded admin message does not count."""
-    s, user, message = services(context), update.effective_user, update.effective_message
+    s, user, message = services(context), update.effective_user, message_of(update)
     if user is not None and user.id in s.settings.admin_ids and message.forward_origin is None:
         return True
     command = (message.text or "").split()[0] if message.text else "?"
-    logger.warning("refused admin command %s from user %s in %s chat", command,
-                   s.log.user_hash(user.id) if user else "unknown", message.chat.type)
+    logger.warning(
+        "refused admin command %s from user %s in %s chat",
+        command,
+        s.log.user_hash(user.id) if user else "unknown",
+        message.chat.type,
+    )
     await send_html(message, await render(s, "not_admin"))
     return False
 
@@ -41,16 +46,16 @@ async def refuse_unless_admin_in_private(update: Update, context: ContextTypes.D
     """For commands showing residents' questions: True only for an admin in a private chat with the bot."""
     if not await refuse_unless_admin(update, context):
         return False
-    if update.effective_chat.type == ChatType.PRIVATE:
+    if message_of(update).chat.type == ChatType.PRIVATE:
         return True
-    await send_html(update.effective_message, PRIVATE_ONLY)  # a group would see residents' questions
+    await send_html(message_of(update), PRIVATE_ONLY)  # a group would see residents' questions
     return False
 
 
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload: templates and index, at once."""
     if await refuse_unless_admin(update, context):
-        await send_html(update.effective_message, html.escape(await reload_all(services(context))))
+        await send_html(message_of(update), html.escape(await reload_all(services(context))))
 
 
 async def questions_today(s) -> int | str:
@@ -65,8 +70,12 @@ async def questions_today(s) -> int | str:
 def local_time(moment: str | float | None, zone: ZoneInfo) -> str:
     """A timestamp (ISO text or epoch seconds) as the wall-clock time in BULLETIN_TIMEZONE."""
     try:
-        when = datetime.fromtimestamp(moment, timezone.utc) if isinstance(moment, float) \
-            else datetime.fromisoformat(moment)
+        if isinstance(moment, float):
+            when = datetime.fromtimestamp(moment, UTC)
+        elif isinstance(moment, str):
+            when = datetime.fromisoformat(moment)
+        else:
+            return "?"
     except (TypeError, ValueError):
         return "?"
     return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
@@ -89,7 +98,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         f"今日提问：{await questions_today(s)}，问题日志写入失败：{s.log.failures} 次",
         f"时间：{local_time(time.time(), zone)}（{zone.key}）",
     ]
-    await send_html(update.effective_message, html.escape("\n".join(lines)))
+    await send_html(message_of(update), html.escape("\n".join(lines)))
 
 
 async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,7 +109,7 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     limit = min(int(args[0]), 50) if args and args[0].isdigit() and int(args[0]) > 0 else 10
     rows = await asyncio.to_thread(services(context).log.unanswered, limit)
     text = "\n".join(f"{n} × {q}" for q, n in rows) or "最近没有未能回答的问题。"
-    await send_html(update.effective_message, html.escape(text))
+    await send_html(message_of(update), html.escape(text))
 
 
 async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,12 +118,12 @@ async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     question = " ".join(context.args or [])
     if not question.strip():
-        await send_html(update.effective_message, html.escape(PREVIEW_USAGE))
+        await send_html(message_of(update), html.escape(PREVIEW_USAGE))
         return
     s = services(context)
     answer = await asyncio.to_thread(s.engine.ask, question)
     reply = await asyncio.to_thread(s.engine.render, answer)
-    await send_html(update.effective_message, f"{reply}\n\n<i>{html.escape(preview_line(answer))}</i>")
+    await send_html(message_of(update), f"{reply}\n\n<i>{html.escape(preview_line(answer))}</i>")
 
 
 def preview_line(answer: Answer) -> str:

@@ -8,10 +8,10 @@ what is asked, and the reply then names them."""
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Literal
+from typing import Literal
 
 from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
@@ -19,11 +19,10 @@ from bot.quote import Quote
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
 from index.normalize import clean_question, has_content
+from index.text import QUESTION_PART_SPLIT
 
 logger = logging.getLogger(__name__)
 
-# A question with several parts ("…在哪发现的？以后再看到该打哪个电话") is also answered part by part.
-PART_SPLIT = re.compile(r"[？?！!；;。]+")
 Reason = Literal["answered", "related", "low_probability", "empty_question", "no_index_match"]
 
 
@@ -91,13 +90,17 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
     for candidate in weighed:
         candidate.probability = model.probability(candidate.evidence)
     chosen, same = choose(weighed, q.retriever.linked, model.recency_margin)
-    newer = sorted((c for c in same if c.hit.issue_date > chosen.hit.issue_date
-                    and c.probability >= model.related_threshold), key=lambda c: c.hit.issue_date, reverse=True)
+    newer = sorted(
+        (c for c in same if c.hit.issue_date > chosen.hit.issue_date and c.probability >= model.related_threshold),
+        key=lambda c: c.hit.issue_date,
+        reverse=True,
+    )
     return Decision(chosen, model.outcome(chosen.probability), weighed, newer)
 
 
-def choose(weighed: list[Candidate], linked: Callable[[str, str], bool],
-           margin: float) -> tuple[Candidate, list[Candidate]]:
+def choose(
+    weighed: list[Candidate], linked: Callable[[str, str], bool], margin: float
+) -> tuple[Candidate, list[Candidate]]:
     """The candidate to quote, and the candidates on the same topic as the most probable one: of those, the
     newest whose probability is at least (1 − margin) times the best's wins (a later notice supersedes an
     earlier one even when its wording matches the question less well)."""
@@ -107,12 +110,17 @@ def choose(weighed: list[Candidate], linked: Callable[[str, str], bool],
     return max(eligible, key=lambda c: (c.hit.issue_date, c.probability)), same
 
 
-def _part(candidate: Candidate, q: QuestionContext, newer: list[Candidate] = ()) -> AnswerPart:
+def _part(candidate: Candidate, q: QuestionContext, newer: Sequence[Candidate] = ()) -> AnswerPart:
     article = candidate.hit.article
     return AnswerPart(
-        issue_id=article.issue_id, title=article.title, issue_date=candidate.hit.issue_date,
-        source=article.source, article_id=article.article_id, score=round(candidate.hit.score, 4),
-        probability=round(candidate.probability, 3), quote=candidate.quote,
+        issue_id=article.issue_id,
+        title=article.title,
+        issue_date=candidate.hit.issue_date,
+        source=article.source,
+        article_id=article.article_id,
+        score=round(candidate.hit.score, 4),
+        probability=round(candidate.probability, 3),
+        quote=candidate.quote,
         asked=tuple(k.name for k in q.kinds),
         newer=tuple((c.hit.article.title, c.hit.issue_date) for c in newer),
     )
@@ -120,12 +128,13 @@ def _part(candidate: Candidate, q: QuestionContext, newer: list[Candidate] = ())
 
 def question_parts(question: str) -> list[str]:
     """Split a multi-part question; one part when it has only one."""
-    parts = [p.strip() for p in PART_SPLIT.split(question) if has_content(p)]
+    parts = [p.strip() for p in QUESTION_PART_SPLIT.split(question) if has_content(p)]
     return parts[: ANSWER.max_parts] if len(parts) > 1 else [question]
 
 
-def answer_question(retriever: HybridRetriever, model: AnswerModel, question: str, *, max_chars: int,
-                    today: date) -> Answer:
+def answer_question(
+    retriever: HybridRetriever, model: AnswerModel, question: str, *, max_chars: int, today: date
+) -> Answer:
     """Answer one resident question extractively, or say honestly that the bulletins do not answer it."""
     cleaned = clean_question(question)
     if not has_content(cleaned):
@@ -150,15 +159,35 @@ def answer_question(retriever: HybridRetriever, model: AnswerModel, question: st
     confidence = round(decision.chosen.probability, 3)
     if quoted:
         related = _related(decision, {p.article_id for p in quoted}, whole, model)
-        return Answer(question=question, outcome="answer", reason="answered", confidence=confidence,
-                      parts=quoted, related=related, ranked_ids=ranked_ids,
-                      age_days=(today - max(p.issue_date for p in quoted)).days)
+        return Answer(
+            question=question,
+            outcome="answer",
+            reason="answered",
+            confidence=confidence,
+            parts=quoted,
+            related=related,
+            ranked_ids=ranked_ids,
+            age_days=(today - max(p.issue_date for p in quoted)).days,
+        )
     if decision.outcome == "related":
         lead = _part(decision.chosen, whole, decision.newer)
-        return Answer(question=question, outcome="related", reason="related", confidence=confidence,
-                      parts=[lead], ranked_ids=ranked_ids, age_days=(today - lead.issue_date).days)
-    return Answer(question=question, outcome="none", reason="low_probability", confidence=confidence,
-                  related=_related(decision, set(), whole, model), ranked_ids=ranked_ids)
+        return Answer(
+            question=question,
+            outcome="related",
+            reason="related",
+            confidence=confidence,
+            parts=[lead],
+            ranked_ids=ranked_ids,
+            age_days=(today - lead.issue_date).days,
+        )
+    return Answer(
+        question=question,
+        outcome="none",
+        reason="low_probability",
+        confidence=confidence,
+        related=_related(decision, set(), whole, model),
+        ranked_ids=ranked_ids,
+    )
 
 
 def _distinct(parts: list[AnswerPart]) -> list[AnswerPart]:

@@ -1,6 +1,7 @@
 """The fitted models: which sentences state the answer, and whether the quote answers the question.
 
-The sentence model is a logistic regression over SentenceEvidence. The answer probability is the mean of a logistic regression and of shallow gradient-boosted trees over the same
+The sentence model is a logistic regression over SentenceEvidence. The answer probability is the mean of
+a logistic regression and of shallow gradient-boosted trees over the same
 standardised features (on cross-validated tune predictions the mean ranked articles as well as the
 logistic model and separated out-of-scope questions as well as the trees). Both are fitted by
 `bulletin-bot fit` and stored as plain JSON with the thresholds and what they were fitted on, so serving
@@ -61,13 +62,23 @@ class Linear:
         return np.array([sigmoid(float(row @ self.weights) + self.intercept) for row in self.standardise(x)])
 
     def to_json(self) -> dict:
-        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "weights": self.weights.tolist(), "intercept": self.intercept}
+        return {
+            "features": list(self.features),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "intercept": self.intercept,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Linear:
-        return cls(tuple(data["features"]), *(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights")),
-                   float(data["intercept"]))
+        return cls(
+            tuple(data["features"]),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["scale"], dtype=np.float64),
+            np.asarray(data["weights"], dtype=np.float64),
+            float(data["intercept"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -85,8 +96,9 @@ class AnswerModel:
 
     def __post_init__(self) -> None:
         if self.linear.features != Evidence.names() or self.sentence.features != SentenceEvidence.names():
-            raise BulletinError("answerability model: its features are not the ones the code computes; "
-                                "refit it with `bulletin-bot fit`")
+            raise BulletinError(
+                "answerability model: its features are not the ones the code computes; refit it with `bulletin-bot fit`"
+            )
         if not 0.0 <= self.related_threshold <= self.answer_threshold <= 1.0:
             raise BulletinError("answerability model: thresholds must satisfy 0 ≤ related ≤ answer ≤ 1")
 
@@ -96,8 +108,9 @@ class AnswerModel:
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Probabilities for rows of raw feature values."""
-        trees = [sigmoid(self.trees_baseline + sum(t.predict(row) for t in self.trees))
-                 for row in self.linear.standardise(x)]
+        trees = [
+            sigmoid(self.trees_baseline + sum(t.predict(row) for t in self.trees)) for row in self.linear.standardise(x)
+        ]
         return (self.linear.probabilities(x) + np.array(trees)) / 2
 
     def sentence_scores(self, evidence: list[SentenceEvidence]) -> list[float]:
@@ -113,10 +126,14 @@ class AnswerModel:
 
     def to_json(self) -> dict:
         return {
-            "sentence": self.sentence.to_json(), "linear": self.linear.to_json(),
-            "trees": [t.__dict__ for t in self.trees], "trees_baseline": self.trees_baseline,
-            "answer_threshold": self.answer_threshold, "related_threshold": self.related_threshold,
-            "recency_margin": self.recency_margin, "fitted_on": self.fitted_on,
+            "sentence": self.sentence.to_json(),
+            "linear": self.linear.to_json(),
+            "trees": [t.__dict__ for t in self.trees],
+            "trees_baseline": self.trees_baseline,
+            "answer_threshold": self.answer_threshold,
+            "related_threshold": self.related_threshold,
+            "recency_margin": self.recency_margin,
+            "fitted_on": self.fitted_on,
         }
 
     def save(self, path: Path) -> None:
@@ -129,9 +146,15 @@ class AnswerModel:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             trees = tuple(Tree(**{k: tuple(v) for k, v in t.items()}) for t in data["trees"])
-            return cls(Linear.from_json(data["sentence"]), Linear.from_json(data["linear"]), trees,
-                       float(data["trees_baseline"]),
-                       float(data["answer_threshold"]), float(data["related_threshold"]),
-                       float(data["recency_margin"]), dict(data.get("fitted_on", {})))
+            return cls(
+                Linear.from_json(data["sentence"]),
+                Linear.from_json(data["linear"]),
+                trees,
+                float(data["trees_baseline"]),
+                float(data["answer_threshold"]),
+                float(data["related_threshold"]),
+                float(data["recency_margin"]),
+                dict(data.get("fitted_on", {})),
+            )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BulletinError(f"{path}: not a usable answerability model ({exc})") from None

@@ -19,7 +19,8 @@ from telegram.ext import (
 )
 
 from bot import admin, handlers
-from bot.handlers import Services
+from bot.buttons import ARTICLE_PATTERN, PAGE_PATTERN, VOTE_PATTERN
+from bot.services import Services
 from bot.settings import Settings
 from index.types import BulletinError
 
@@ -94,8 +95,13 @@ async def watch_index(application: Application) -> None:
                 logger.debug("index version %s still not loaded: %s", pointer, reason)
                 continue
             reported = pointer
-            logger.error("index version %s not loaded, still serving %s: %s", pointer, s.engine.serving, reason,
-                         exc_info=not isinstance(exc, BulletinError))
+            logger.error(
+                "index version %s not loaded, still serving %s: %s",
+                pointer,
+                s.engine.serving,
+                reason,
+                exc_info=not isinstance(exc, BulletinError),
+            )
             await tell_admins(application, f"⚠️ 新索引版本 {pointer} 加载失败，继续使用 {s.engine.serving}：{reason}")
 
 
@@ -115,14 +121,20 @@ async def _post_shutdown(application: Application) -> None:
         watcher.cancel()
 
 
+def bot_token(settings: Settings) -> str:
+    """The bot token from Settings; BulletinError when none is set."""
+    if settings.telegram_token is None:
+        raise BulletinError("no bot token: set BULLETIN_TELEGRAM_TOKEN (environment or .env); see the README")
+    return settings.telegram_token.get_secret_value()
+
+
 def build_application(services: Services) -> Application:
     """One Application with every handler; the token and API URL come from Settings only."""
     settings = services.settings
-    if settings.telegram_token is None:
-        raise BulletinError("no bot token: set BULLETIN_TELEGRAM_TOKEN (environment or .env); see the README")
+    token = bot_token(settings)
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_token.get_secret_value())
+        .token(token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .rate_limiter(AIORateLimiter(max_retries=2))
@@ -133,16 +145,28 @@ def build_application(services: Services) -> Application:
     )
     application.bot_data["services"] = services
     new = filters.UpdateType.MESSAGE  # not edited messages: an edit must not answer or run a command twice
-    for name, callback in (("start", handlers.start), ("help", handlers.help_command),
-                           ("reload", admin.reload_command), ("status", admin.status_command),
-                           ("unanswered", admin.unanswered_command), ("preview", admin.preview_command)):
+    for name, callback in (
+        ("start", handlers.start),
+        ("help", handlers.help_command),
+        ("reload", admin.reload_command),
+        ("status", admin.status_command),
+        ("unanswered", admin.unanswered_command),
+        ("preview", admin.preview_command),
+    ):
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))  # after the known
     asked = filters.TEXT | filters.CAPTION  # a photo's caption is a question too
     application.add_handler(MessageHandler(new & asked & ~filters.COMMAND, handlers.question))
-    application.add_handler(MessageHandler(new & ~asked & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
-                                           handlers.non_text))
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(
+        MessageHandler(new & ~asked & ~filters.COMMAND & ~filters.StatusUpdate.ALL, handlers.non_text)
+    )
+    for pattern, callback in (
+        (ARTICLE_PATTERN, handlers.article_button),
+        (PAGE_PATTERN, handlers.page_button),
+        (VOTE_PATTERN, handlers.vote_button),
+    ):
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    application.add_handler(CallbackQueryHandler(handlers.other_button))  # after the known kinds
     application.add_error_handler(handlers.error_handler)
     return application
 
@@ -164,16 +188,19 @@ def startup_failure(exc: TelegramError, settings: Settings) -> str:
     api = settings.telegram_base_url
     if isinstance(exc, InvalidToken) and "not found" in str(exc.__cause__).lower():
         # 404: no Bot API at this address (Telegram also answers 404 to a malformed token)
-        text = (f"the Bot API at {api} answered 404 Not Found: check BULLETIN_TELEGRAM_BASE_URL "
-                "(and that BULLETIN_TELEGRAM_TOKEN is the whole token from @BotFather)")
+        text = (
+            f"the Bot API at {api} answered 404 Not Found: check BULLETIN_TELEGRAM_BASE_URL "
+            "(and that BULLETIN_TELEGRAM_TOKEN is the whole token from @BotFather)"
+        )
     elif isinstance(exc, InvalidToken):
-        text = ("Telegram rejected the bot token (401 Unauthorized: revoked or mistyped): "
-                "check BULLETIN_TELEGRAM_TOKEN")
+        text = "Telegram rejected the bot token (401 Unauthorized: revoked or mistyped): check BULLETIN_TELEGRAM_TOKEN"
     elif isinstance(exc, NetworkError):
         text = f"cannot reach the Bot API at {api} ({exc}): check BULLETIN_TELEGRAM_BASE_URL and the network"
     else:
-        text = f"Telegram refused to start the bot ({exc}): check BULLETIN_TELEGRAM_TOKEN and BULLETIN_TELEGRAM_BASE_URL"
-    return redact(text, settings.telegram_token.get_secret_value())
+        text = (
+            f"Telegram refused to start the bot ({exc}): check BULLETIN_TELEGRAM_TOKEN and BULLETIN_TELEGRAM_BASE_URL"
+        )
+    return redact(text, bot_token(settings))
 
 
 async def _get_me(bot: Bot) -> str:
@@ -184,8 +211,11 @@ async def _get_me(bot: Bot) -> str:
 def check_telegram(settings: Settings) -> str:
     """Call getMe once before serving, so a bad token or address is one clear error, not a traceback;
     return the bot's username."""
-    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url,
-              base_file_url=settings.telegram_base_file_url)
+    bot = Bot(
+        bot_token(settings),
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+    )
     try:
         return asyncio.run(_get_me(bot))
     except TelegramError as exc:
@@ -196,12 +226,16 @@ def run(services: Services) -> None:
     """Serve until stopped: long polling, or a webhook when BULLETIN_WEBHOOK_URL is set."""
     settings = services.settings
     application = build_application(services)
-    protect_token_in_logs(settings.telegram_token.get_secret_value())
+    protect_token_in_logs(bot_token(settings))
     check_telegram(settings)
     loaded = services.engine.loaded
-    logger.info("bulletin-bot serving by %s: index version %s, %d issues, %d admins",
-                "webhook" if settings.webhook_url else "polling", loaded.version, len(loaded.snapshot.issues),
-                len(settings.admin_ids))
+    logger.info(
+        "bulletin-bot serving by %s: index version %s, %d issues, %d admins",
+        "webhook" if settings.webhook_url else "polling",
+        loaded.version,
+        len(loaded.snapshot.issues),
+        len(settings.admin_ids),
+    )
     try:
         if settings.webhook_url:
             application.run_webhook(**webhook_options(settings))

@@ -3,11 +3,18 @@ the quote answers (the features of bot/evidence.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from bot.evidence import (Evidence, SentenceEvidence, is_chinese_question, kind_flags, missing_words,
-                          place_missing, unknown_words)
+from bot.evidence import (
+    Evidence,
+    SentenceEvidence,
+    is_chinese_question,
+    kind_flags,
+    missing_words,
+    place_missing,
+    unknown_words,
+)
 from bot.facts import FactKind, asked_kinds, names_topic, topic_words
 from bot.quote import Quote, Sentence, article_sentences, choose_quote, sentence_evidence
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
@@ -54,8 +61,9 @@ class ArticleView:
     scores: list[float] = field(default_factory=list)
 
     def evidence(self, q: QuestionContext) -> list[SentenceEvidence]:
-        coverage = (lambda text: q.retriever.coverage(q.retrieval.words, text)) if q.retrieval.words else (
-            lambda text: 0.0)
+        coverage = (
+            (lambda text: q.retriever.coverage(q.retrieval.words, text)) if q.retrieval.words else (lambda text: 0.0)
+        )
         return sentence_evidence(self.sentences, q.text, q.kinds, coverage, self.passages, self.similarities)
 
 
@@ -68,9 +76,11 @@ def view(q: QuestionContext, hit: ArticleHit) -> ArticleView:
         stored = q.retriever.passage_similarities(hit.article.article_id, q.retrieval.vector)
         for sentence in sentences:
             head, tail = sentence.text[:12], sentence.text[-12:]
-            similarities[sentence.index] = max((cos for text, cos in stored if head in text or tail in text),
-                                               default=0.0)
-    return ArticleView(hit, sentences, tuple((passages + ["", ""])[:2]), similarities)
+            similarities[sentence.index] = max(
+                (cos for text, cos in stored if head in text or tail in text), default=0.0
+            )
+    best, second = (passages + ["", ""])[:2]
+    return ArticleView(hit, sentences, (best, second), similarities)
 
 
 def embed_sentences(q: QuestionContext, views: list[ArticleView], per_article: int | None) -> None:
@@ -78,16 +88,23 @@ def embed_sentences(q: QuestionContext, views: list[ArticleView], per_article: i
     of every view (all sentences when None), embedded in one call."""
     if q.retrieval.vector is None:
         return
-    chosen = [(v, s) for v in views for s in (
-        v.sentences if per_article is None
-        else [v.sentences[i] for i in sorted(range(len(v.sentences)), key=lambda i: -v.scores[i])[:per_article]])]
+    chosen = [
+        (v, s)
+        for v in views
+        for s in (
+            v.sentences
+            if per_article is None
+            else [v.sentences[i] for i in sorted(range(len(v.sentences)), key=lambda i: -v.scores[i])[:per_article]]
+        )
+    ]
     vectors = q.retriever.sentence_vectors([s.text for _, s in chosen])
     for (v, sentence), cos in zip(chosen, vectors @ q.retrieval.vector):
         v.similarities[sentence.index] = float(cos)
 
 
-def weigh(q: QuestionContext, hits: list[ArticleHit],
-          score: Callable[[list[SentenceEvidence]], list[float]]) -> list[Candidate]:
+def weigh(
+    q: QuestionContext, hits: list[ArticleHit], score: Callable[[list[SentenceEvidence]], list[float]]
+) -> list[Candidate]:
     """Quote each hit (its sentences scored by `score`, the sentence model) and gather the evidence that the
     quote answers the question."""
     views = [view(q, hit) for hit in hits]
@@ -98,14 +115,16 @@ def weigh(q: QuestionContext, hits: list[ArticleHit],
     out = []
     for v in views:
         v.scores = score(v.evidence(q))
-        quote = choose_quote(v.sentences, v.scores, q.kinds, q.budget,
-                             lambda text: not q.topic or names_topic(text, q.topic))
+        quote = choose_quote(
+            v.sentences, v.scores, q.kinds, q.budget, lambda text: not q.topic or names_topic(text, q.topic)
+        )
         out.append(Candidate(v.hit, quote, _evidence(q, v.hit, quote, v.similarities, best_score)))
     return out
 
 
-def _evidence(q: QuestionContext, hit: ArticleHit, quote: Quote, similarities: dict[int, float],
-              best_score: float) -> Evidence:
+def _evidence(
+    q: QuestionContext, hit: ArticleHit, quote: Quote, similarities: dict[int, float], best_score: float
+) -> Evidence:
     retriever, words = q.retriever, q.retrieval.words
     article = retriever.article_text(hit.article.article_id)
     quoted = [normalize_text(s.text) for s in quote.sentences]
@@ -115,20 +134,29 @@ def _evidence(q: QuestionContext, hit: ArticleHit, quote: Quote, similarities: d
     quote_max, quote_share = missing_words(words, quote_text + " " + normalize_text(hit.article.title))
     asked, unstated_quote, unstated_article = kind_flags(q.text, q.kinds, quoted, article)
     return Evidence(
-        dense_article=hit.dense, dense_deficit=hit.dense - q.retrieval.top_dense, dense_gap=q.retrieval.dense_gap,
+        dense_article=hit.dense,
+        dense_deficit=hit.dense - q.retrieval.top_dense,
+        dense_gap=q.retrieval.dense_gap,
         dense_whole=retriever.article_similarity(hit.article.article_id, q.retrieval.vector)
-        if q.retrieval.vector is not None else 0.0,
-        lexical_article=hit.lexical, score_ratio=hit.score / best_score if best_score > 0 else 0.0,
+        if q.retrieval.vector is not None
+        else 0.0,
+        lexical_article=hit.lexical,
+        score_ratio=hit.score / best_score if best_score > 0 else 0.0,
         coverage_article=retriever.coverage(words, article) if words else 0.0,
         coverage_title=retriever.coverage(words, normalize_text(hit.article.title)) if words else 0.0,
         coverage_quote=retriever.coverage(words, quote_text) if words else 0.0,
         quote_similarity=max(quoted_sims, default=0.0),
-        missing_info_max=missing_max, missing_info_share=missing_share,
-        missing_quote_max=quote_max, missing_quote_share=quote_share,
+        missing_info_max=missing_max,
+        missing_info_share=missing_share,
+        missing_quote_max=quote_max,
+        missing_quote_share=quote_share,
         unknown_info_max=unknown_words(words, retriever.known),
         missing_place=place_missing(q.text, article),
-        kind_asked=asked, kind_unstated_quote=unstated_quote, kind_unstated_article=unstated_article,
-        chinese=q.chinese, question_words=float(len(words)),
+        kind_asked=asked,
+        kind_unstated_quote=unstated_quote,
+        kind_unstated_article=unstated_article,
+        chinese=q.chinese,
+        question_words=float(len(words)),
     )
 
 

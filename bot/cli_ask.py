@@ -27,10 +27,20 @@ def add_ask_commands(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true")
     fit = subparsers.add_parser("fit", help="fit the answerability model on the tune split of labelled questions")
-    fit.add_argument("files", type=Path, nargs="+",
-                     help="questions.jsonl files; only lines whose split is 'tune' are used, unless --all")
-    fit.add_argument("--all", dest="whole", type=Path, action="append", default=[],
-                     help="a questions file used whole (no split), e.g. the bundled questions.jsonl")
+    fit.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        help="questions.jsonl files; only lines whose split is 'tune' are used, unless --all",
+    )
+    fit.add_argument(
+        "--all",
+        dest="whole",
+        type=Path,
+        action="append",
+        default=[],
+        help="a questions file used whole (no split), e.g. the bundled questions.jsonl",
+    )
     fit.add_argument("--output", type=Path, required=True, help="where to write the model (JSON)")
 
 
@@ -45,8 +55,15 @@ def answer_json(engine: Engine, answer: Answer) -> dict:
         "confidence": answer.confidence,
         "answer": html_to_text(engine.render(answer)),
         "sources": [
-            {"issue": p.issue_id, "title": p.title, "date": p.issue_date.isoformat(), "source": p.source,
-             "score": p.score, "probability": p.probability, "quote": p.text}
+            {
+                "issue": p.issue_id,
+                "title": p.title,
+                "date": p.issue_date.isoformat(),
+                "source": p.source,
+                "score": p.score,
+                "probability": p.probability,
+                "quote": p.text,
+            }
             for p in sources
         ],
     }
@@ -96,13 +113,20 @@ def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
     retriever = engine.loaded.retriever
     sentences = fit_sentences(retriever, questions, settings.answer_max_chars)
     data = collect(retriever, questions, settings.answer_max_chars, sentences)
-    sources = {"files": [str(p) for p in args.files], "split": "tune", "whole_files": [str(p) for p in args.whole],
-               "questions": len(questions), "index_version": engine.loaded.version}
+    sources = {
+        "files": [str(p) for p in args.files],
+        "split": "tune",
+        "whole_files": [str(p) for p in args.whole],
+        "questions": len(questions),
+        "index_version": engine.loaded.version,
+    }
     model = fit_model(data, retriever, sentences, sources)
     model.save(args.output)
-    print(f"fitted on {len(questions)} questions ({model.fitted_on['examples']} weighed articles, "
-          f"{model.fitted_on['positives']} right): answer ≥ {model.answer_threshold}, "
-          f"related ≥ {model.related_threshold}, recency margin {model.recency_margin}; written to {args.output}")
+    print(
+        f"fitted on {len(questions)} questions ({model.fitted_on['examples']} weighed articles, "
+        f"{model.fitted_on['positives']} right): answer ≥ {model.answer_threshold}, "
+        f"related ≥ {model.related_threshold}, recency margin {model.recency_margin}; written to {args.output}"
+    )
     return 0
 
 
@@ -134,7 +158,7 @@ def run_ask_command(args: argparse.Namespace, settings: Settings) -> int:
                 out.close()
         return 0
     if args.question is None:
-        raise BulletinError("give a question, e.g. bulletin-bot ask \"医保能在网上办吗\", or --batch FILE")
+        raise BulletinError('give a question, e.g. bulletin-bot ask "医保能在网上办吗", or --batch FILE')
     answer = engine.ask(args.question)
     if args.json:
         print(json.dumps(answer_json(engine, answer), ensure_ascii=False))

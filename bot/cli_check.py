@@ -21,7 +21,9 @@ def add_check_command(subparsers: argparse._SubParsersAction) -> None:
 def check_index(settings: Settings) -> str:
     from index.store import IndexStore
 
-    snapshot = IndexStore(settings.data_dir).load(model=settings.embedding_model)  # verifies checksums and counts
+    snapshot = IndexStore(settings.data_dir, settings.keep_versions).load(
+        model=settings.embedding_model
+    )  # verifies checksums and counts
     return f"version {snapshot.version}: {len(snapshot.issues)} issues, {len(snapshot.passages)} passages"
 
 
@@ -53,8 +55,12 @@ def check_data_dir(settings: Settings) -> str:
 
 
 CHECKS: list[tuple[str, Callable[[Settings], str]]] = [
-    ("index", check_index), ("templates", check_templates), ("answer model", check_answer_model),
-    ("telegram", check_telegram), ("data dir", check_data_dir)]
+    ("index", check_index),
+    ("templates", check_templates),
+    ("answer model", check_answer_model),
+    ("telegram", check_telegram),
+    ("data dir", check_data_dir),
+]
 
 
 def run_check_command(args: argparse.Namespace) -> int:

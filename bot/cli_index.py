@@ -8,10 +8,11 @@ from datetime import date
 from pathlib import Path
 
 from bot.settings import Settings
-from index.builder import BuildReport, IndexBuilder, bulletin_files
+from index.builder import IndexBuilder, bulletin_files
 from index.embed import Embedder
-from index.parse import MAX_ARTICLE_CHARS
 from index.manifest import describe_operation
+from index.parse import MAX_ARTICLE_CHARS
+from index.report import BuildReport
 from index.store import IndexStore
 from index.types import BulletinError
 
@@ -24,16 +25,20 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("folder", type=Path)
     add = sub.add_parser("add", help="add new issue files; unchanged issues are skipped")
     add.add_argument("files", type=Path, nargs="+")
-    add.add_argument("--replace", action="store_true",
-                     help="a file whose issue id is already indexed replaces that issue (else it is refused)")
+    add.add_argument(
+        "--replace",
+        action="store_true",
+        help="a file whose issue id is already indexed replaces that issue (else it is refused)",
+    )
     for p in (build, add):
         p.add_argument("--date", type=date.fromisoformat, help="issue date YYYY-MM-DD (else from name/text)")
     remove = sub.add_parser("remove", help="remove one issue")
     remove.add_argument("issue")
     listing = sub.add_parser("list", help="versions, the current one, issues and counts")
     listing.add_argument("--json", action="store_true")
-    rollback = sub.add_parser("rollback", help="undo the last change (restore the current version's parent), "
-                                                "or make VERSION current")
+    rollback = sub.add_parser(
+        "rollback", help="undo the last change (restore the current version's parent), or make VERSION current"
+    )
     rollback.add_argument("version", nargs="?")
     past = sub.add_parser("history", help="the chain of versions: parent, operation, time")
     past.add_argument("--json", action="store_true")
@@ -47,11 +52,16 @@ def print_report(report: BuildReport) -> None:
     print(f"{report.action}: {state}")
     reused = f", {report.reused} reused from identical passages" if report.reused else ""
     rate = f", {report.embedded / report.seconds:.0f} passages/s" if report.embedded and report.seconds else ""
-    print(f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
-          f"({report.embedded} embedded{reused}), {report.seconds:.1f}s{rate}")
-    for label, items in (("added", report.added_issues), ("replaced", report.replaced_issues),
-                         ("unchanged", report.unchanged_issues),
-                         ("removed", report.removed_issues)):
+    print(
+        f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
+        f"({report.embedded} embedded{reused}), {report.seconds:.1f}s{rate}"
+    )
+    for label, items in (
+        ("added", report.added_issues),
+        ("replaced", report.replaced_issues),
+        ("unchanged", report.unchanged_issues),
+        ("removed", report.removed_issues),
+    ):
         if items:
             print(f"  {label}: {', '.join(items)}")
     for title in report.empty_articles:
@@ -73,8 +83,16 @@ def _listing(store: IndexStore) -> dict:
     for name in store.versions():
         try:
             m = store.manifest(name)
-            versions.append({"version": name, "current": name == current, "created": m["created"],
-                             "model": m["model"], **m["counts"], "issues_list": m.get("issues", {})})
+            versions.append(
+                {
+                    "version": name,
+                    "current": name == current,
+                    "created": m["created"],
+                    "model": m["model"],
+                    **m["counts"],
+                    "issues_list": m.get("issues", {}),
+                }
+            )
         except BulletinError as exc:
             versions.append({"version": name, "current": name == current, "error": str(exc)})
     return {"current": current, "current_error": problem, "versions": versions}
@@ -93,14 +111,18 @@ def _history(store: IndexStore) -> dict:
     for name in store.versions():
         try:
             manifest = store.manifest(name)
-            rows[name] = {"version": name, "parent": manifest.get("parent"),
-                          "operation": describe_operation(manifest), "created": manifest["created"]}
+            rows[name] = {
+                "version": name,
+                "parent": manifest.get("parent"),
+                "operation": describe_operation(manifest),
+                "created": manifest["created"],
+            }
         except BulletinError as exc:
             rows[name] = {"version": name, "parent": None, "operation": "?", "created": "", "error": str(exc)}
-    chain, name = [], store.current_or_none()
-    while name in rows and rows[name] not in chain:
-        chain.append(rows[name])
-        name = rows[name]["parent"]
+    chain, version = [], store.current_or_none()
+    while version in rows and rows[version] not in chain:
+        chain.append(rows[version])
+        version = rows[version]["parent"]
     other = [row for version, row in sorted(rows.items(), reverse=True) if row not in chain]
     return {"current": store.current_or_none(), "chain": chain, "other": other}
 
@@ -111,14 +133,18 @@ def print_history(past: dict, as_json: bool) -> int:
         return 0
     if not past["chain"] and not past["other"]:
         print("no index versions yet: run `bulletin-bot index build DIR`")
-    for label, rows in (("current chain (newest first; `rollback` steps back along it)", past["chain"]),
-                        ("other kept versions (undone or replaced; `rollback VERSION` restores one)", past["other"])):
+    for label, rows in (
+        ("current chain (newest first; `rollback` steps back along it)", past["chain"]),
+        ("other kept versions (undone or replaced; `rollback VERSION` restores one)", past["other"]),
+    ):
         if rows:
             print(label + ":")
         for row in rows:
             mark = "*" if row["version"] == past["current"] else " "
-            print(f"{mark} {row['version']}  parent {row['parent'] or '-'}  {row['operation']}  {row['created']}"
-                  + (f"  {row['error']}" if "error" in row else ""))
+            print(
+                f"{mark} {row['version']}  parent {row['parent'] or '-'}  {row['operation']}  {row['created']}"
+                + (f"  {row['error']}" if "error" in row else "")
+            )
     return 0
 
 
@@ -155,8 +181,10 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
             print(f"! {listing['current_error']}")
         for v in listing["versions"]:
             mark = "*" if v["current"] else " "
-            detail = v.get("error") or (f"{v['issues']} issues, {v['articles']} articles, "
-                                        f"{v['passages']} passages, model {v['model']}, {v['created']}")
+            detail = v.get("error") or (
+                f"{v['issues']} issues, {v['articles']} articles, "
+                f"{v['passages']} passages, model {v['model']}, {v['created']}"
+            )
             print(f"{mark} {v['version']}  {detail}")
         current = next((v for v in listing["versions"] if v["current"]), None)
         for issue_id, info in (current or {}).get("issues_list", {}).items():
@@ -178,8 +206,9 @@ def verify(store: IndexStore, model: str, version: str | None) -> int:
     try:
         current = store.current()
         if current is None and store.versions():
-            raise BulletinError("CURRENT is missing although versions exist; "
-                                "choose one with `bulletin-bot index rollback VERSION`")
+            raise BulletinError(
+                "CURRENT is missing although versions exist; choose one with `bulletin-bot index rollback VERSION`"
+            )
         print(f"current: {current or 'none'}")
     except BulletinError as exc:
         failures += 1

@@ -6,9 +6,9 @@ import argparse
 
 from bot.engine import Engine
 from bot.flood import FloodLimiter
-from bot.handlers import Services
 from bot.pseudonym import Pseudonyms
 from bot.qlog import QuestionLog, format_report
+from bot.services import Services
 from bot.settings import Settings
 
 
@@ -23,8 +23,12 @@ def add_serve_commands(subparsers: argparse._SubParsersAction) -> None:
 def open_log(settings: Settings) -> QuestionLog:
     """The question log in the data directory; its pseudonym key comes from Settings, never from a file."""
     key = settings.log_key.get_secret_value().encode() if settings.log_key else None
-    return QuestionLog(settings.data_dir / "questions.sqlite", Pseudonyms(key, settings.log_key_period),
-                       settings.log_retention_days, zone=settings.zone)
+    return QuestionLog(
+        settings.data_dir / "questions.sqlite",
+        Pseudonyms(key, settings.log_key_period),
+        settings.log_retention_days,
+        zone=settings.zone,
+    )
 
 
 def make_services(settings: Settings) -> Services:

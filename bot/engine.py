@@ -47,8 +47,7 @@ class Engine:
         self.settings = settings
         self.mode = mode
         self.store = IndexStore(settings.data_dir, settings.keep_versions)
-        self.embedder = Embedder(settings.embedding_model, settings.embedding_threads,
-                                 settings.embedding_batch_size)
+        self.embedder = Embedder(settings.embedding_model, settings.embedding_threads, settings.embedding_batch_size)
         self.templates = Templates(settings.templates_path, settings.answer_max_chars)
         self._model: AnswerModel | None = None
         self._loaded: Loaded | None = None
@@ -73,6 +72,7 @@ class Engine:
     def loaded(self) -> Loaded:
         if self._loaded is None:
             self.reload_index()
+        assert self._loaded is not None  # reload_index loads one or raises
         return self._loaded
 
     @property
@@ -130,8 +130,13 @@ class Engine:
     def ask(self, question: str, today: date | None = None) -> Answer:
         """Answer one question from the index version current at the time of asking."""
         loaded = self.loaded
-        return answer_question(loaded.retriever, self.model, question, max_chars=self.settings.answer_max_chars,
-                               today=today or date.today())
+        return answer_question(
+            loaded.retriever,
+            self.model,
+            question,
+            max_chars=self.settings.answer_max_chars,
+            today=today or date.today(),
+        )
 
     def render(self, answer: Answer) -> str:
         """The reply text (Telegram HTML) for an answer."""
@@ -147,5 +152,5 @@ class Engine:
             snapshot = self.loaded.snapshot
         except BulletinError:
             return {"issues": 0, "latest_date": ""}
-        dates = [i.issue_date for i in snapshot.issues.values()]
+        dates = [i.dated for i in snapshot.issues.values()]
         return {"issues": len(dates), "latest_date": max(dates).isoformat() if dates else ""}

@@ -15,7 +15,7 @@ import numpy as np
 from bot.answer import Answer
 from bot.engine import Engine
 from bot.quote import DATELINE
-from bot.retrieve import MODES, HybridRetriever
+from bot.retrieve import MODES, HybridRetriever, Mode
 from index.normalize import normalize_text
 from index.types import BulletinError
 
@@ -41,7 +41,7 @@ class Outcome:
     question: EvalQuestion
     answer: Answer
     rank: int | None  # rank of the first gold article in the answer's ranking
-    baseline_ranks: dict[str, int | None]  # the same for the BM25-only and dense-only retrievers
+    baseline_ranks: dict[Mode, int | None]  # the same for the BM25-only and dense-only retrievers
     latency_ms: float
 
 
@@ -82,9 +82,16 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         try:
             row = json.loads(line)
             gold = [(g["issue"].removesuffix(".txt"), g["title"]) for g in row.get("gold", [])]
-            questions.append(EvalQuestion(
-                id=str(row.get("id", number)), question=row["question"], kind=str(row.get("kind", "-")),
-                split=str(row.get("split", "-")), gold=gold, must_contain=list(row.get("must_contain", []))))
+            questions.append(
+                EvalQuestion(
+                    id=str(row.get("id", number)),
+                    question=row["question"],
+                    kind=str(row.get("kind", "-")),
+                    split=str(row.get("split", "-")),
+                    gold=gold,
+                    must_contain=list(row.get("must_contain", [])),
+                )
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BulletinError(f"{path}, line {number}: not a question object ({exc})") from None
     if not questions:
@@ -109,10 +116,23 @@ def run_questions(engine: Engine, questions: list[EvalQuestion], today: date) ->
         answer = engine.ask(q.question, today)
         latency = (time.perf_counter() - started) * 1000
         gold = {keys.get(g) for g in q.gold}
-        ranks = {m: _rank([h.article.article_id for h in r.search(q.question, limit=10).hits], gold)
-                 for m, r in baselines.items()} if q.gold else {}
-        outcomes.append(Outcome(question=q, answer=answer, rank=_rank(answer.ranked_ids, gold) if q.gold else None,
-                                baseline_ranks=ranks, latency_ms=latency))
+        ranks: dict[Mode, int | None] = (
+            {
+                m: _rank([h.article.article_id for h in r.search(q.question, limit=10).hits], gold)
+                for m, r in baselines.items()
+            }
+            if q.gold
+            else {}
+        )
+        outcomes.append(
+            Outcome(
+                question=q,
+                answer=answer,
+                rank=_rank(answer.ranked_ids, gold) if q.gold else None,
+                baseline_ranks=ranks,
+                latency_ms=latency,
+            )
+        )
     return outcomes
 
 
@@ -126,14 +146,18 @@ def summarize(group: str, outcomes: list[Outcome]) -> EvalResult:
         return o.answer.outcome in outcomes_ok and o.rank == 0 and bool(o.answer.parts)
 
     answered = [o for o in answerable if o.answer.outcome == "answer"]
-    contains = sum(all(normalize_text(s) in normalize_text(o.answer.text) for s in o.question.must_contain)
-                   for o in answered)
+    contains = sum(
+        all(normalize_text(s) in normalize_text(o.answer.text) for s in o.question.must_contain) for o in answered
+    )
     quotes = [len(p.text) for o in outcomes if o.answer.outcome == "answer" for p in o.answer.parts]
     openers = sum(bool(DATELINE.match(p.text)) for o in outcomes for p in o.answer.parts)
     recency = [o for o in answerable if o.question.kind == "recency"]
     latencies = [o.latency_ms for o in outcomes]
     return EvalResult(
-        group=group, questions=len(outcomes), answerable=len(answerable), out_of_scope=len(oos),
+        group=group,
+        questions=len(outcomes),
+        answerable=len(answerable),
+        out_of_scope=len(oos),
         oos_answered=round(sum(o.answer.outcome == "answer" for o in oos) / max(len(oos), 1), 3),
         right_answer=round(sum(quotes_gold(o, ("answer",)) for o in answerable) / n, 3),
         right_answer_or_related=round(sum(quotes_gold(o, ("answer", "related")) for o in answerable) / n, 3),
@@ -146,7 +170,8 @@ def summarize(group: str, outcomes: list[Outcome]) -> EvalResult:
         median_quote_chars=float(np.median(quotes)) if quotes else 0.0,
         dateline_openers=openers,
         recency_right=round(sum(quotes_gold(o, ("answer", "related")) for o in recency) / len(recency), 3)
-        if recency else None,
+        if recency
+        else None,
         latency_p50_ms=round(float(np.percentile(latencies, 50)), 1),
         latency_p95_ms=round(float(np.percentile(latencies, 95)), 1),
     )
@@ -172,12 +197,24 @@ def run_eval(engine: Engine, path: Path, today: date) -> list[EvalResult]:
     return report(run_questions(engine, load_questions(path), today))
 
 
-COLUMNS = [("group", "group"), ("questions", "n"), ("oos_answered", "oos→answer"),
-           ("right_answer", "right answer"), ("right_answer_or_related", "right ans|rel"),
-           ("hit_at_1", "hit@1"), ("hit_at_3", "hit@3"), ("mrr", "mrr"), ("hit_at_1_bm25", "hit@1 bm25"),
-           ("hit_at_1_dense", "hit@1 dense"), ("must_contain", "must_contain"), ("median_quote_chars", "quote chars"),
-           ("dateline_openers", "datelines"), ("recency_right", "recency"), ("latency_p50_ms", "p50 ms"),
-           ("latency_p95_ms", "p95 ms")]
+COLUMNS = [
+    ("group", "group"),
+    ("questions", "n"),
+    ("oos_answered", "oos→answer"),
+    ("right_answer", "right answer"),
+    ("right_answer_or_related", "right ans|rel"),
+    ("hit_at_1", "hit@1"),
+    ("hit_at_3", "hit@3"),
+    ("mrr", "mrr"),
+    ("hit_at_1_bm25", "hit@1 bm25"),
+    ("hit_at_1_dense", "hit@1 dense"),
+    ("must_contain", "must_contain"),
+    ("median_quote_chars", "quote chars"),
+    ("dateline_openers", "datelines"),
+    ("recency_right", "recency"),
+    ("latency_p50_ms", "p50 ms"),
+    ("latency_p95_ms", "p95 ms"),
+]
 
 
 def format_table(results: list[EvalResult]) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 
@@ -130,8 +130,9 @@ def question_places(question: str) -> tuple[str, ...]:
     """Place names in a (normalised) question."""
     import jieba.posseg
 
-    return tuple(w for w, flag in jieba.posseg.lcut(question)
-                 if len(w) > 1 and (flag == "ns" or PLACE_SUFFIX.fullmatch(w)))
+    return tuple(
+        w for w, flag in jieba.posseg.lcut(question) if len(w) > 1 and (flag == "ns" or PLACE_SUFFIX.fullmatch(w))
+    )
 
 
 def place_missing(question: str, text: str) -> float:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from index.normalize import content_words, is_chinese
+from index.text import FACT_CLAUSE_END
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class FactKind:
     states: re.Pattern[str]
     # "clause": the fact must sit in a clause naming the question's topic; "quote": anywhere in a quote
     # that names it (a hotline usually closes the article it belongs to).
-    scope: str = "clause"
+    scope: Literal["clause", "quote"] = "clause"
 
 
 # Text is matched after normalize_text: half-width, simplified, lower case (so ℃ reads "°c").
@@ -28,34 +30,52 @@ class FactKind:
 NUMERAL = r"(\d+|[一二两三四五六七八九十百千半]+)"
 PHONE = r"(?<!\d)(\d{3,4}-\d{7,8}|1[3-9]\d{9}|\d{7,8}|12\d{3}|1[12]\d)(?!\d)"
 PRICE = NUMERAL + r"\s*(万?元|块)|免费|不收取?(任何)?费用|不收费|free"
-PLACE = (r"路|街道?|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站|卫生院|村|镇|馆|站|室|厅|店"
-         r"|交叉口|[东西南北]侧|附近|门口|公众号|小程序|app|网站|网上|线上")
+PLACE = (
+    r"路|街道?|社区|医院|中心|广场|楼|门诊|窗口|采样点|服务站|卫生院|村|镇|馆|站|室|厅|店"
+    r"|交叉口|[东西南北]侧|附近|门口|公众号|小程序|app|网站|网上|线上"
+)
 
 FACT_KINDS = (
-    FactKind("phone", re.compile(r"电话|热线|号码|打哪|打什么|打那个|打哪个|phone|call|number"),
-             re.compile(PHONE), "quote"),
-    FactKind("contact", re.compile(r"投诉|举报|反映|去哪告|找谁|complain|report"),
-             re.compile(PHONE + r"|热线|公众号|小程序|app|网站|窗口|现场|大队"), "quote"),
-    FactKind("duration", re.compile(r"多久|多长时间|几天|多少天|几个月|回音|期限|间隔|how long"),
-             re.compile(NUMERAL + r"\s*个?(工作日|天|日|小时|分钟|周|星期|月|年)|当天|次日|第二天|立即|随时")),
-    FactKind("time", re.compile(r"几点|什么时候|啥时候|(?<!多长)时间|开门|关门|上班|截止|最晚|到啥时|到什么时|哪天"
-                                r"|when|hours|open"),
-             re.compile(r"\d{1,2}:\d{2}|\d+月|\d+日|\d{4}年|周[一二三四五六日]|星期|除夕|初[一二三四五六七八九十]|即日|"
-                        r"\d+\s*[点时]|上午|下午|全天|24小时|每[天日周月年]|工作日|节假日|[上中下]旬|月底|年底|"
-                        r"春节|元旦|国庆|清明|端午|中秋")),
-    FactKind("place", re.compile(r"在哪|哪里|哪儿|地址|地点|去哪(?!举报|投诉|反映|告)|哪个医院|where"),
-             re.compile(PLACE)),
-    FactKind("documents", re.compile(r"带什么|带啥|带哪些|材料|证件|手续|bring|documents"),
-             re.compile(r"身份证|户口簿|证件|证明|照片|材料|社保卡|凭证|证")),
+    FactKind(
+        "phone", re.compile(r"电话|热线|号码|打哪|打什么|打那个|打哪个|phone|call|number"), re.compile(PHONE), "quote"
+    ),
+    FactKind(
+        "contact",
+        re.compile(r"投诉|举报|反映|去哪告|找谁|complain|report"),
+        re.compile(PHONE + r"|热线|公众号|小程序|app|网站|窗口|现场|大队"),
+        "quote",
+    ),
+    FactKind(
+        "duration",
+        re.compile(r"多久|多长时间|几天|多少天|几个月|回音|期限|间隔|how long"),
+        re.compile(NUMERAL + r"\s*个?(工作日|天|日|小时|分钟|周|星期|月|年)|当天|次日|第二天|立即|随时"),
+    ),
+    FactKind(
+        "time",
+        re.compile(
+            r"几点|什么时候|啥时候|(?<!多长)时间|开门|关门|上班|截止|最晚|到啥时|到什么时|哪天"
+            r"|when|hours|open"
+        ),
+        re.compile(
+            r"\d{1,2}:\d{2}|\d+月|\d+日|\d{4}年|周[一二三四五六日]|星期|除夕|初[一二三四五六七八九十]|即日|"
+            r"\d+\s*[点时]|上午|下午|全天|24小时|每[天日周月年]|工作日|节假日|[上中下]旬|月底|年底|"
+            r"春节|元旦|国庆|清明|端午|中秋"
+        ),
+    ),
+    FactKind(
+        "place", re.compile(r"在哪|哪里|哪儿|地址|地点|去哪(?!举报|投诉|反映|告)|哪个医院|where"), re.compile(PLACE)
+    ),
+    FactKind(
+        "documents",
+        re.compile(r"带什么|带啥|带哪些|材料|证件|手续|bring|documents"),
+        re.compile(r"身份证|户口簿|证件|证明|照片|材料|社保卡|凭证|证"),
+    ),
     FactKind("price", re.compile(r"多少钱|几块钱|收费|费用|价格|价钱|票价|how much|cost|price|fee"), re.compile(PRICE)),
     FactKind("free", re.compile(r"免费|要钱|收钱|花钱|free"), re.compile(PRICE)),
     FactKind("temperature", re.compile(r"多少度|几度|温度"), re.compile(r"\d+\s*(°c|度)")),
 )
 
 
-# A fact counts only in a clause that names the question's topic: "免费检测" does not say what
-# 单人单管 costs, nor does a date in a medical-insurance story say when the winter holiday starts.
-CLAUSE_END = re.compile(r"(?<=[。！？!?；;])")
 # A clause that refers back ("施工期间该路段…") takes its topic from the clause before it.
 ANAPHORA = re.compile(r"该(?!如何)|此|上述|以上|期间|届时|其中")
 # Words too common to show that a clause is about the question's topic.
@@ -74,8 +94,11 @@ def states_kind(kind: FactKind, text: str) -> bool:
 
 def topic_words(question: str, kinds: list[FactKind]) -> list[str]:
     """The question's Chinese content words, without the words that only say what kind of fact is asked."""
-    return [w for w in content_words(question)
-            if is_chinese(w) and w not in GENERIC and not any(k.asks.search(w) for k in kinds)]
+    return [
+        w
+        for w in content_words(question)
+        if is_chinese(w) and w not in GENERIC and not any(k.asks.search(w) for k in kinds)
+    ]
 
 
 def names_topic(clause: str, topic: list[str]) -> bool:
@@ -91,11 +114,19 @@ def unstated(question: str, sentences: list[str]) -> list[str]:
     if not kinds:
         return []
     topic = topic_words(question, kinds)
-    clauses = [c for s in sentences for c in CLAUSE_END.split(s) if c]
+    # a fact counts only in a clause that names the question's topic: "免费检测" does not say what
+    # 单人单管 costs, nor does a date in a medical-insurance story say when the winter holiday starts
+    clauses = [c for s in sentences for c in FACT_CLAUSE_END.split(s) if c]
     if not topic:
         return [kind.name for kind in kinds if not any(states_kind(kind, c) for c in clauses)]
-    about = [names_topic(c, topic) or (i > 0 and ANAPHORA.search(c) is not None and names_topic(clauses[i - 1], topic))
-             for i, c in enumerate(clauses)]
-    return [kind.name for kind in kinds if not any(
-        states_kind(kind, c) and (about[i] or (kind.scope == "quote" and any(about)))
-        for i, c in enumerate(clauses))]
+    about = [
+        names_topic(c, topic) or (i > 0 and ANAPHORA.search(c) is not None and names_topic(clauses[i - 1], topic))
+        for i, c in enumerate(clauses)
+    ]
+    return [
+        kind.name
+        for kind in kinds
+        if not any(
+            states_kind(kind, c) and (about[i] or (kind.scope == "quote" and any(about))) for i, c in enumerate(clauses)
+        )
+    ]

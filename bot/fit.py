@@ -23,8 +23,8 @@ from datetime import date
 import numpy as np
 
 from bot.answer import choose
-from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.answerability import AnswerModel, Linear, Tree
+from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.evaluate import EvalQuestion
 from bot.evidence import Evidence, SentenceEvidence
 from bot.retrieve import HybridRetriever
@@ -42,9 +42,22 @@ MARGIN_TOLERANCE = 0.015
 # (depth 3–4 and more rounds did worse)
 # Directions the evidence can only push, whatever the tune questions happen to show: more of the question
 # found and more similar text never lowers the probability; absent words and unstated facts never raise it.
-MONOTONIC = {"dense_article": 1, "dense_deficit": 1, "dense_whole": 1, "coverage_article": 1, "coverage_quote": 1, "quote_similarity": 1,
-             "missing_info_max": -1, "missing_info_share": -1, "missing_quote_max": -1, "missing_quote_share": -1,
-             "unknown_info_max": -1, "missing_place": -1, "kind_unstated_quote": -1, "kind_unstated_article": -1}
+MONOTONIC = {
+    "dense_article": 1,
+    "dense_deficit": 1,
+    "dense_whole": 1,
+    "coverage_article": 1,
+    "coverage_quote": 1,
+    "quote_similarity": 1,
+    "missing_info_max": -1,
+    "missing_info_share": -1,
+    "missing_quote_max": -1,
+    "missing_quote_share": -1,
+    "unknown_info_max": -1,
+    "missing_place": -1,
+    "kind_unstated_quote": -1,
+    "kind_unstated_article": -1,
+}
 TREES = {"max_depth": 2, "learning_rate": 0.05, "max_iter": 200, "min_samples_leaf": 15, "l2_regularization": 1.0}
 FOLDS = 5
 
@@ -83,12 +96,10 @@ def fit_sentences(retriever: HybridRetriever, questions: list[EvalQuestion], bud
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=3000).fit((x - mean) / scale, y)
-    return Linear(SentenceEvidence.names(), mean, scale, model.coef_[0].astype(np.float64),
-                  float(model.intercept_[0]))
+    return Linear(SentenceEvidence.names(), mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
 
-def collect(retriever: HybridRetriever, questions: list[EvalQuestion], budget: int,
-            sentences: Linear) -> list[Weighed]:
+def collect(retriever: HybridRetriever, questions: list[EvalQuestion], budget: int, sentences: Linear) -> list[Weighed]:
     """Weigh every question's candidate articles and label them against the gold answers."""
     keys = {(a.issue_id, a.title): a_id for a_id, a in retriever.snapshot.articles.items()}
 
@@ -132,7 +143,7 @@ def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear
     for c in C_GRID:
         p = np.clip(predictions(c), 1e-6, 1 - 1e-6)
         losses[c] = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-    best_c = min(losses, key=losses.get)
+    best_c = min(losses, key=losses.__getitem__)
     _assign(data, predictions(best_c))
     # the smallest margin within MARGIN_TOLERANCE of the best count: a wider one gains a question or two on
     # tune by letting newer articles displace right older ones elsewhere
@@ -141,13 +152,27 @@ def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear
     margin = min(m for m, n in counts.items() if n >= max(counts.values()) - MARGIN_TOLERANCE * answerable)
     answer_t, related_t = _thresholds(data, retriever, margin)
     (weights, intercept), boosted = _logistic(z, y, best_c), _trees(z, y)
-    fitted_on = {**sources, "examples": len(rows), "positives": int(y.sum()), "C": best_c, "trees": TREES,
-                 "cv_log_loss": {str(c): round(v, 4) for c, v in losses.items()},
-                 "margin_right": {str(m): n for m, n in counts.items()}, "date": date.today().isoformat(),
-                 "targets": {"oos_answered_on_tune": TARGET_OOS_ANSWERED, "related_recall": TARGET_RELATED_RECALL}}
-    model = AnswerModel(sentences, Linear(Evidence.names(), mean, scale, weights, intercept),
-                        _export(boosted), float(boosted._baseline_prediction.ravel()[0]),
-                        answer_t, related_t, margin, fitted_on)
+    fitted_on = {
+        **sources,
+        "examples": len(rows),
+        "positives": int(y.sum()),
+        "C": best_c,
+        "trees": TREES,
+        "cv_log_loss": {str(c): round(v, 4) for c, v in losses.items()},
+        "margin_right": {str(m): n for m, n in counts.items()},
+        "date": date.today().isoformat(),
+        "targets": {"oos_answered_on_tune": TARGET_OOS_ANSWERED, "related_recall": TARGET_RELATED_RECALL},
+    }
+    model = AnswerModel(
+        sentences,
+        Linear(Evidence.names(), mean, scale, weights, intercept),
+        _export(boosted),
+        float(boosted._baseline_prediction.ravel()[0]),
+        answer_t,
+        related_t,
+        margin,
+        fitted_on,
+    )
     expected = (1 / (1 + np.exp(-(z @ weights + intercept))) + boosted.predict_proba(z)[:, 1]) / 2
     if not np.allclose(model.probabilities(x), expected, atol=1e-6):
         raise BulletinError("fit: the exported model does not reproduce scikit-learn's probabilities")
@@ -161,8 +186,9 @@ def _logistic(z: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float
     from scipy.optimize import minimize
 
     names = Evidence.names()
-    bounds = [(0, None) if MONOTONIC.get(n) == 1 else (None, 0) if MONOTONIC.get(n) == -1 else (None, None)
-              for n in names] + [(None, None)]
+    bounds = [
+        (0, None) if MONOTONIC.get(n) == 1 else (None, 0) if MONOTONIC.get(n) == -1 else (None, None) for n in names
+    ] + [(None, None)]
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         margin = z @ theta[:-1] + theta[-1]
@@ -187,9 +213,16 @@ def _export(boosted) -> tuple[Tree, ...]:
     trees = []
     for (predictor,) in boosted._predictors:
         n = predictor.nodes
-        trees.append(Tree(tuple(int(v) for v in n["feature_idx"]), tuple(float(v) for v in n["num_threshold"]),
-                          tuple(int(v) for v in n["left"]), tuple(int(v) for v in n["right"]),
-                          tuple(float(v) for v in n["value"]), tuple(bool(v) for v in n["is_leaf"])))
+        trees.append(
+            Tree(
+                tuple(int(v) for v in n["feature_idx"]),
+                tuple(float(v) for v in n["num_threshold"]),
+                tuple(int(v) for v in n["left"]),
+                tuple(int(v) for v in n["right"]),
+                tuple(float(v) for v in n["value"]),
+                tuple(bool(v) for v in n["is_leaf"]),
+            )
+        )
     return tuple(trees)
 
 

@@ -5,8 +5,23 @@ from __future__ import annotations
 import re
 
 TELEGRAM_LIMIT = 4096
-TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler",
-        "blockquote", "span"}
+TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "blockquote",
+    "span",
+}
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>")
 ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 HREF = re.compile(r"""\shref\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
@@ -16,10 +31,10 @@ SPOILER = re.compile(r"""\sclass\s*=\s*["']?tg-spoiler["']?""")
 def _text_problem(text: str) -> str | None:
     bare = re.search(r"[<>]", text)
     if bare:
-        return f"a bare {bare.group()!r} (write &lt; or &gt;): …{text[max(0, bare.start() - 15):bare.start() + 15]}…"
+        return f"a bare {bare.group()!r} (write &lt; or &gt;): …{text[max(0, bare.start() - 15) : bare.start() + 15]}…"
     for amp in re.finditer("&", text):
         if not ENTITY.match(text, amp.start()):
-            return f"a bare '&' (write &amp;): …{text[max(0, amp.start() - 15):amp.start() + 15]}…"
+            return f"a bare '&' (write &amp;): …{text[max(0, amp.start() - 15) : amp.start() + 15]}…"
     return None
 
 
@@ -32,7 +47,7 @@ def html_problem(text: str, limit: int | None = TELEGRAM_LIMIT) -> str | None:
     stack: list[str] = []
     last = 0
     for match in TAG.finditer(text):
-        problem = _text_problem(text[last:match.start()])
+        problem = _text_problem(text[last : match.start()])
         if problem:
             return problem
         last = match.end()

@@ -5,14 +5,17 @@ from __future__ import annotations
 import html
 import re
 
+from telegram import InlineKeyboardMarkup
+
+from bot.buttons import page_keyboard
+from bot.engine import Engine
 from bot.reply import TELEGRAM_LIMIT
+from index.text import PAGE_CLAUSE_END, PAGE_SENTENCE_END
 
 PAGE_CHARS = 1500  # visible characters on a page: a few screens on a phone
 SENTENCE_CHARS = 300  # a longer sentence is cut at commas or spaces…
 RUN_CHARS = 100  # …and a run without either every RUN_CHARS (small pieces keep pages balanced)
 MAX_HEAD_CHARS = 200
-SENTENCE_END = re.compile(r"(?:[。！？!?；;]|…+)[”’」』）)】\"']*[ \t\u3000]*|\n+")
-CLAUSE_END = re.compile(r"[，,、：:][ \t\u3000]*|[ \t\u3000]+")
 
 
 def escape(text: str) -> str:
@@ -29,10 +32,10 @@ def _cut(text: str, pattern: re.Pattern) -> list[str]:
 def _pieces(body: str) -> list[str]:
     """Sentences and paragraph breaks; long ones cut at clauses, long clauses every RUN_CHARS."""
     pieces = []
-    for sentence in _cut(body, SENTENCE_END):
-        for clause in _cut(sentence, CLAUSE_END) if len(sentence) > SENTENCE_CHARS else [sentence]:
+    for sentence in _cut(body, PAGE_SENTENCE_END):
+        for clause in _cut(sentence, PAGE_CLAUSE_END) if len(sentence) > SENTENCE_CHARS else [sentence]:
             size = RUN_CHARS if len(clause) > SENTENCE_CHARS else SENTENCE_CHARS
-            pieces += [clause[i:i + size] for i in range(0, len(clause), size)]
+            pieces += [clause[i : i + size] for i in range(0, len(clause), size)]
     return pieces
 
 
@@ -75,3 +78,14 @@ def article_texts(title: str, dateline: str, body: str) -> list[str]:
     if len(pages) == 1:
         return [head + escape(pages[0].strip())]
     return [f"{head}{escape(page.strip())}\n\n（{i}/{len(pages)}）" for i, page in enumerate(pages, 1)]
+
+
+def article_page(engine: Engine, article_id: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of a full article as HTML, with previous/next buttons when it is long."""
+    article = engine.article(article_id)
+    if article is None:
+        return "这篇文章已不在当前简报索引中。", None
+    issue = engine.loaded.snapshot.issues[article.issue_id]
+    texts = article_texts(article.title, f"{issue.dated.isoformat()} {article.source}", article.body)
+    page = min(max(page, 0), len(texts) - 1)
+    return texts[page], page_keyboard(article_id, page, len(texts))

@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 PERIODS = ("day", "week", "month")
 
 
 def period_label(at: datetime, period: str) -> str:
     """The label of the key period `at` falls in (UTC): 2026-11-28, 2026-W48 or 2026-11."""
-    at = at.astimezone(timezone.utc)
+    at = at.astimezone(UTC)
     if period == "day":
         return at.date().isoformat()
     if period == "week":
@@ -45,5 +45,5 @@ class Pseudonyms:
 
     def of(self, user_id: int | str, at: datetime | None = None) -> str:
         """The pseudonym of a user id in the period of `at` (default: now)."""
-        key = self._key(period_label(at or datetime.now(timezone.utc), self.period))
+        key = self._key(period_label(at or datetime.now(UTC), self.period))
         return hmac.new(key, str(user_id).encode(), hashlib.sha256).hexdigest()[:24]

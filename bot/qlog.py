@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from bot.pseudonym import Pseudonyms
@@ -45,8 +45,9 @@ class QuestionLog:
     Writes go through one writer thread, so a locked or full log never holds up a reply: `record`
     and `feedback` only queue the row, and a write that fails is logged and counted in `failures`."""
 
-    def __init__(self, path: Path, pseudonyms: Pseudonyms, retention_days: int = 180,
-                 busy_timeout: float = 30.0, zone: tzinfo = timezone.utc) -> None:
+    def __init__(
+        self, path: Path, pseudonyms: Pseudonyms, retention_days: int, busy_timeout: float = 30.0, zone: tzinfo = UTC
+    ) -> None:
         self.path = Path(path)
         self.zone = zone  # `day` is the day in this zone (BULLETIN_TIMEZONE): what staff call "today"
         self.pseudonyms = pseudonyms
@@ -60,7 +61,7 @@ class QuestionLog:
         self._last_id = self._writer_db.execute("SELECT COALESCE(MAX(id), 0) FROM questions").fetchone()[0]
         self._reader_db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
         self._lock = threading.Lock()  # guards _last_id, failures and the reader connection
-        self._pending: queue.Queue[Callable[[sqlite3.Connection], None] | None] = queue.Queue(MAX_PENDING_WRITES)
+        self._pending: queue.Queue[Callable[[sqlite3.Connection], object] | None] = queue.Queue(MAX_PENDING_WRITES)
         self._writer = threading.Thread(target=self._write_loop, name="question-log", daemon=True)
         self._writer.start()
 
@@ -82,7 +83,7 @@ class QuestionLog:
             self.failures += 1
         logger.warning("question log: a write failed (%s); %d failed so far", exc, self.failures)
 
-    def _write(self, job: Callable[[sqlite3.Connection], None]) -> None:
+    def _write(self, job: Callable[[sqlite3.Connection], object]) -> None:
         try:
             self._pending.put_nowait(job)
         except queue.Full as exc:  # the writer has been stuck for thousands of questions: drop, count
@@ -106,7 +107,8 @@ class QuestionLog:
         if not salt_file.exists():
             return
         self._writer_db.create_function(
-            "rekey", 2, lambda at, old: self.pseudonyms.of(f"legacy:{old}", datetime.fromisoformat(at)))
+            "rekey", 2, lambda at, old: self.pseudonyms.of(f"legacy:{old}", datetime.fromisoformat(at))
+        )
         with self._writer_db:
             self._writer_db.execute("UPDATE questions SET user_hash = rekey(asked_at, user_hash)")
         salt_file.unlink()
@@ -116,31 +118,57 @@ class QuestionLog:
         return moment.astimezone(self.zone).date().isoformat()
 
     def _since(self, days: int) -> str:
-        return self._day(datetime.now(timezone.utc) - timedelta(days=days))
+        return self._day(datetime.now(UTC) - timedelta(days=days))
 
     def user_hash(self, user_id: int) -> str:
         """This period's pseudonym for a user (see bot/pseudonym.py)."""
         return self.pseudonyms.of(user_id)
 
-    def record(self, *, user_id: int, chat_type: str, question: str, answered: bool, reason: str,
-               top_article: str | None, top_issue: str | None, score: float | None,
-               latency_ms: float) -> int:
+    def record(
+        self,
+        *,
+        user_id: int,
+        chat_type: str,
+        question: str,
+        answered: bool,
+        reason: str,
+        top_article: str | None,
+        top_issue: str | None,
+        score: float | None,
+        latency_ms: float,
+    ) -> int:
         """Queue one question; return its id (used by the feedback buttons) at once."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self._lock:
             self._last_id += 1
-            row = (self._last_id, now.isoformat(timespec="seconds"), self._day(now), chat_type,
-                   self.pseudonyms.of(user_id, now), question[:MAX_LOGGED_CHARS], int(answered), reason,
-                   top_article, top_issue, score, round(latency_ms, 1))
-        self._write(lambda db: db.execute(
-            "INSERT INTO questions (id, asked_at, day, chat_type, user_hash, question, answered, reason,"
-            " top_article, top_issue, score, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row))
+            row = (
+                self._last_id,
+                now.isoformat(timespec="seconds"),
+                self._day(now),
+                chat_type,
+                self.pseudonyms.of(user_id, now),
+                question[:MAX_LOGGED_CHARS],
+                int(answered),
+                reason,
+                top_article,
+                top_issue,
+                score,
+                round(latency_ms, 1),
+            )
+        self._write(
+            lambda db: db.execute(
+                "INSERT INTO questions (id, asked_at, day, chat_type, user_hash, question, answered, reason,"
+                " top_article, top_issue, score, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+        )
         return row[0]
 
     def feedback(self, question_id: int, helpful: bool) -> None:
         """Queue 👍/👎 for a logged question (after its row, so the row is there)."""
-        self._write(lambda db: db.execute("UPDATE questions SET feedback = ? WHERE id = ?",
-                                          (1 if helpful else -1, question_id)))
+        self._write(
+            lambda db: db.execute("UPDATE questions SET feedback = ? WHERE id = ?", (1 if helpful else -1, question_id))
+        )
 
     def unanswered(self, limit: int = 10, days: int = 30) -> list[tuple[str, int]]:
         """The most frequent questions that got the no-answer reply."""
@@ -148,7 +176,8 @@ class QuestionLog:
         with self._lock:
             return self._reader_db.execute(
                 "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0 AND reason != 'empty_question'"
-                " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?", (since, limit),
+                " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?",
+                (since, limit),
             ).fetchall()
 
     def days(self, days: int = 14) -> list[DayStats]:
@@ -157,7 +186,8 @@ class QuestionLog:
         with self._lock:
             rows = self._reader_db.execute(
                 "SELECT day, COUNT(*), SUM(answered), SUM(feedback = 1), SUM(feedback = -1) FROM questions"
-                " WHERE day >= ? GROUP BY day ORDER BY day DESC", (since,),
+                " WHERE day >= ? GROUP BY day ORDER BY day DESC",
+                (since,),
             ).fetchall()
         return [DayStats(d, n, a or 0, up or 0, down or 0) for d, n, a, up, down in rows]
 

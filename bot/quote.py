@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bot.evidence import SentenceEvidence
 from bot.facts import FactKind, states_kind, unstated
 from bot.tuning import QUOTE
 from index.normalize import normalize_text
+from index.text import QUOTE_END, SEMICOLONS, char_class
 
-# A quote sentence ends at 。！？ (not at ；: its clauses often carry one fact together).
-QUOTE_END = re.compile(r"(?:[。！？!?]|…{2,})[”’」』）)】]*")
 # "东昌府讯 ", "本报讯　", "聊城讯（记者 张三）": the dateline says who reported, not what was asked.
 DATELINE = re.compile(r"^\s*[\u4e00-\u9fff]{1,8}讯(?:\s*[（(][^）)]{0,30}[）)][\s　]*|[\s　]+)")
 # An enumeration's items: "第二步，…", "二是…", "1.古楼街道…", "（三）…".
-LIST_ITEM = re.compile(r"第[一二三四五六七八九十\d]+步"
-                       r"|(?:^|[：:，,；;])\s*[一二三四五六七八九十]是"
-                       r"|^\s*(?:\d+|[一二三四五六七八九十]+)[.、．]"
-                       r"|^\s*[（(][一二三四五六七八九十\d]+[）)]")
+LIST_ITEM = re.compile(
+    r"第[一二三四五六七八九十\d]+步"
+    r"|(?:^|[：:，,；;])\s*[一二三四五六七八九十]是"
+    r"|^\s*(?:\d+|[一二三四五六七八九十]+)[.、．]"
+    r"|^\s*[（(][一二三四五六七八九十\d]+[）)]"
+)
 # A list written inside one sentence: "发热门诊：A；B；C。"
-INLINE_ITEMS = re.compile(r"[；;]")
+INLINE_ITEMS = re.compile(char_class(SEMICOLONS))
 GAP = "……"
 
 
@@ -91,8 +92,13 @@ def article_sentences(body: str) -> list[Sentence]:
     return sentences
 
 
-def choose_quote(sentences: list[Sentence], scores: list[float], kinds: list[FactKind], budget: int,
-                 states_topic: Callable[[str], bool]) -> Quote:
+def choose_quote(
+    sentences: list[Sentence],
+    scores: list[float],
+    kinds: list[FactKind],
+    budget: int,
+    states_topic: Callable[[str], bool],
+) -> Quote:
     """The fewest sentences that answer: the best one, plus one that states an asked fact the best one
     lacks, plus an adjacent sentence scoring nearly as well; a list run is kept whole or marked partial.
 
@@ -113,8 +119,11 @@ def choose_quote(sentences: list[Sentence], scores: list[float], kinds: list[Fac
         if kind.name in stated(chosen):
             continue
         for i in order[1:]:
-            if (scores[i] >= QUOTE.fact_share * scores[best] and states_kind(kind, normalized[i])
-                    and states_topic(normalized[i])):
+            if (
+                scores[i] >= QUOTE.fact_share * scores[best]
+                and states_kind(kind, normalized[i])
+                and states_topic(normalized[i])
+            ):
                 chosen.add(i)
                 break
     # a neighbour that scores nearly as well usually finishes the thought ("…。办理时需携带…")
@@ -180,20 +189,33 @@ def _cut_long(sentence: Sentence, budget: int) -> Sentence:
     return Sentence(text[:cut] + GAP, sentence.paragraph, sentence.index)
 
 
-def sentence_evidence(sentences: list[Sentence], question: str, kinds: list[FactKind],
-                      coverage: Callable[[str], float], passages: tuple[str, str],
-                      similarities: dict[int, float]) -> list[SentenceEvidence]:
+def sentence_evidence(
+    sentences: list[Sentence],
+    question: str,
+    kinds: list[FactKind],
+    coverage: Callable[[str], float],
+    passages: tuple[str, str],
+    similarities: dict[int, float],
+) -> list[SentenceEvidence]:
     """The features of every sentence for the sentence model (bot/answerability.py)."""
     best, second = passages
     out = []
     for sentence in sentences:
         normalized = normalize_text(sentence.text)
         asked = any(states_kind(k, normalized) for k in kinds)
-        out.append(SentenceEvidence(
-            coverage=coverage(normalized), similarity=similarities.get(sentence.index, 0.0),
-            in_best_passage=float(sentence.text in best), in_second_passage=float(sentence.text in second),
-            states_asked=float(asked), states_asked_topic=float(asked and not unstated(question, [normalized])),
-            kind_asked=float(bool(kinds)), first=float(sentence.index == 0),
-            position=sentence.index / max(len(sentences) - 1, 1), length=math.log(1 + len(sentence.text)),
-            list_item=float(bool(LIST_ITEM.search(sentence.text)))))
+        out.append(
+            SentenceEvidence(
+                coverage=coverage(normalized),
+                similarity=similarities.get(sentence.index, 0.0),
+                in_best_passage=float(sentence.text in best),
+                in_second_passage=float(sentence.text in second),
+                states_asked=float(asked),
+                states_asked_topic=float(asked and not unstated(question, [normalized])),
+                kind_asked=float(bool(kinds)),
+                first=float(sentence.index == 0),
+                position=sentence.index / max(len(sentences) - 1, 1),
+                length=math.log(1 + len(sentence.text)),
+                list_item=float(bool(LIST_ITEM.search(sentence.text))),
+            )
+        )
     return out

@@ -47,20 +47,34 @@ def human_age(days: int) -> str:
 
 
 def _cite(part: AnswerPart) -> dict:
-    return {"title": part.title, "date": part.issue_date.isoformat(), "source": part.source,
-            "issue": part.issue_id, "text": part.text, "html": highlight(part.text, part.asked),
-            "newer": [{"title": title, "date": day.isoformat()} for title, day in part.newer]}
+    return {
+        "title": part.title,
+        "date": part.issue_date.isoformat(),
+        "source": part.source,
+        "issue": part.issue_id,
+        "text": part.text,
+        "html": highlight(part.text, part.asked),
+        "newer": [{"title": title, "date": day.isoformat()} for title, day in part.newer],
+    }
 
 
 def fallback_answer(answer: Answer, stale: bool) -> str:
     """The reply in fixed words, for when an admin's template fails on this answer."""
     if answer.outcome == "none":
         titles = "".join(f"\n• 《{html.escape(p.title)}》（{p.issue_date.isoformat()}）" for p in answer.related)
-        return ("抱歉，现有简报中没有找到能回答这个问题的内容。" + (f"\n可能相关的文章：{titles}" if titles else "")
-                + "\n如需帮助，可拨打 12345 政务服务便民热线。")
-    quotes = "\n\n".join(f"{html.escape(p.text)}\n—— 《{html.escape(p.title)}》，{p.issue_date.isoformat()} "
-                          f"{html.escape(p.source)}".rstrip() for p in answer.parts)
-    lead = "" if answer.outcome == "answer" else "简报中没有找到能确认回答这个问题的内容，以下原文可能相关，仅供参考：\n"
+        return (
+            "抱歉，现有简报中没有找到能回答这个问题的内容。"
+            + (f"\n可能相关的文章：{titles}" if titles else "")
+            + "\n如需帮助，可拨打 12345 政务服务便民热线。"
+        )
+    quotes = "\n\n".join(
+        f"{html.escape(p.text)}\n—— 《{html.escape(p.title)}》，{p.issue_date.isoformat()} "
+        f"{html.escape(p.source)}".rstrip()
+        for p in answer.parts
+    )
+    lead = (
+        "" if answer.outcome == "answer" else "简报中没有找到能确认回答这个问题的内容，以下原文可能相关，仅供参考：\n"
+    )
     notice = "\n⚠️ 以上信息来自较早的简报，政策可能已有变化，请以最新通知为准。" if stale else ""
     return lead + quotes + notice
 
@@ -72,17 +86,30 @@ def render_answer(templates: Templates, answer: Answer, stale_after_days: int) -
     old = answer.age_days is not None and answer.age_days > stale_after_days and answer.outcome != "none"
     fallback = fallback_answer(answer, old)
     if answer.outcome == "none":
-        return templates.render("no_answer", fallback, question=answer.question,
-                                related=[_cite(p) for p in answer.related])
+        return templates.render(
+            "no_answer", fallback, question=answer.question, related=[_cite(p) for p in answer.related]
+        )
     stale = Markup("")
-    if old:
+    if old and answer.age_days is not None:
         newest = max(p.issue_date for p in answer.parts)
-        stale = Markup(templates.render(  # already HTML: not to be escaped again inside the answer
-            "stale_notice", "⚠️ 以上信息来自较早的简报，政策可能已有变化，请以最新通知为准。",
-            age=human_age(answer.age_days), age_days=answer.age_days, issue_date=newest.isoformat()))
+        stale = Markup(
+            templates.render(  # already HTML: not to be escaped again inside the answer
+                "stale_notice",
+                "⚠️ 以上信息来自较早的简报，政策可能已有变化，请以最新通知为准。",
+                age=human_age(answer.age_days),
+                age_days=answer.age_days,
+                issue_date=newest.isoformat(),
+            )
+        )
     name = "answer" if answer.outcome == "answer" else "related"
-    return templates.render(name, fallback, parts=[_cite(p) for p in answer.parts], age_days=answer.age_days,
-                            stale_notice=stale, confidence=answer.confidence)
+    return templates.render(
+        name,
+        fallback,
+        parts=[_cite(p) for p in answer.parts],
+        age_days=answer.age_days,
+        stale_notice=stale,
+        confidence=answer.confidence,
+    )
 
 
 def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import numpy as np
 
@@ -68,6 +68,7 @@ class HybridRetriever:
         self.snapshot = snapshot
         self.embedder = embedder
         self.mode = mode
+        self._ready = False
         self._dates: dict[str, date] = {}
         self._rows: dict[str, list[int]] = {}
         self._article_rows: dict[str, int] = {}
@@ -76,17 +77,18 @@ class HybridRetriever:
         self._sentence_vectors: dict[str, np.ndarray] = {}
 
     def warm_up(self) -> None:
-        """Link articles on the same topic and load the embedding model."""
-        if not self._dates:
+        """Group passages by article, compute the article vectors (for topic links) and load the embedding model."""
+        if not self._ready:
             for row, passage in enumerate(self.snapshot.passages):
                 self._rows.setdefault(passage.article_id, []).append(row)
-            self._article_rows, self._article_matrix = self._article_vectors()
+            self._article_rows, self._article_matrix = self.article_vectors()
             self._dates = {a: self.issue_date(article) for a, article in self.snapshot.articles.items()}
             self.snapshot.lexical.prepare_search()
+            self._ready = True
         self.embedder.warm_up()
 
     def issue_date(self, article: Article) -> date:
-        return self.snapshot.issues[article.issue_id].issue_date
+        return self.snapshot.issues[article.issue_id].dated
 
     def _lexical(self, terms: list[str]) -> np.ndarray:
         if terms and self.mode != "dense":
@@ -110,12 +112,13 @@ class HybridRetriever:
         """Passage score: cosine similarity plus the scaled BM25 score (each 0 when its retriever is off)."""
         return np.maximum(dense, 0.0) + RETRIEVAL.lexical_weight * lexical
 
-    def _article_vectors(self) -> tuple[dict[str, int], np.ndarray]:
+    def article_vectors(self) -> tuple[dict[str, int], np.ndarray]:
         """Mean passage vector of each article (unit rows), to tell when two articles share a topic."""
         index = self.snapshot.faiss_index
         positions: dict[str, int] = {}
-        owner = np.array([positions.setdefault(p.article_id, len(positions)) for p in self.snapshot.passages],
-                         dtype=np.int64)
+        owner = np.array(
+            [positions.setdefault(p.article_id, len(positions)) for p in self.snapshot.passages], dtype=np.int64
+        )
         sums = np.zeros((len(positions), index.d), dtype=np.float32)
         for start in range(0, index.ntotal, 8192):  # in blocks: a large index is not copied whole
             block = index.reconstruct_n(start, min(8192, index.ntotal - start))
@@ -144,7 +147,7 @@ class HybridRetriever:
             self._sentence_vectors.update(encoded)
         if not sentences:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        return np.vstack([found[s] for s in sentences])
+        return np.vstack([cast(np.ndarray, found[s]) for s in sentences])  # each found or encoded above
 
     def article_similarity(self, article_id: str, vector: np.ndarray) -> float:
         """Cosine of the question vector with the article's mean passage vector (the whole article's topic)."""
@@ -218,8 +221,7 @@ class HybridRetriever:
             article = self.snapshot.articles[passage.article_id]
             entry = by_article.get(passage.article_id)
             if entry is None:
-                entry = by_article[passage.article_id] = ArticleHit(
-                    article, self.issue_date(article), 0.0, 0.0, 0.0)
+                entry = by_article[passage.article_id] = ArticleHit(article, self.issue_date(article), 0.0, 0.0, 0.0)
             entry.passages.append(hit)
         for entry in by_article.values():
             entry.score = entry.passages[0].fused + RETRIEVAL.support_weight * sum(p.fused for p in entry.passages[1:3])
@@ -227,7 +229,11 @@ class HybridRetriever:
             entry.lexical = max(p.lexical for p in entry.passages)
         hits = sorted(by_article.values(), key=lambda h: (-h.score, -h.issue_date.toordinal()))
         return Retrieval(
-            question, normalized, words, hits[:limit], None if vector is None else vector[0],
+            question,
+            normalized,
+            words,
+            hits[:limit],
+            None if vector is None else vector[0],
             top_dense=float(ranked_dense[0]),
             dense_gap=float(ranked_dense[0] - ranked_dense[min(10, len(ranked_dense) - 1)]),
         )

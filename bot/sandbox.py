@@ -12,7 +12,8 @@ import re
 import sys
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from jinja2 import StrictUndefined, Template
 from jinja2.exceptions import SecurityError
@@ -26,7 +27,11 @@ TEMPLATE_FILE = "<template>"  # the file name Jinja2 gives code compiled from a 
 # A width or precision of 5+ digits in a %-format or str.format spec: '%99999d', '{:>99999}'
 WIDE_FORMAT = re.compile(r"%[-#0 +]*\d{5,}|%[-#0 +]*\d*\.\d{5,}|\{[^}]*:[^}]*\d{5,}")
 BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "*": operator.mul, "**": operator.pow, "%": operator.mod, "+": operator.add}
+    "*": operator.mul,
+    "**": operator.pow,
+    "%": operator.mod,
+    "+": operator.add,
+}
 
 
 class RenderLimit(SecurityError):
@@ -78,8 +83,12 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 raise RenderLimit(f"repeat too large: {len(seq)} × {times}")
         if op == "%" and isinstance(left, str) and WIDE_FORMAT.search(left):
             raise RenderLimit("% format: field width too large")
-        if op == "+" and isinstance(left, str | list | tuple) and isinstance(right, type(left)) \
-                and len(left) + len(right) > MAX_OUTPUT:
+        if (
+            op == "+"
+            and isinstance(left, str | list | tuple)
+            and isinstance(right, type(left))
+            and len(left) + len(right) > MAX_OUTPUT
+        ):
             raise RenderLimit("concatenation too large")
         return BINOPS[op](left, right)
 
@@ -95,6 +104,7 @@ def _deadline_tracer(deadline: float) -> Callable:
     """A sys.settrace function that raises RenderLimit in template code once `deadline` has passed.
 
     A thread cannot be stopped from outside: the loop that overran must stop itself."""
+
     def local(frame, event, arg):
         if time.monotonic() > deadline:
             raise RenderLimit(f"rendering took longer than {RENDER_SECONDS:g} s")

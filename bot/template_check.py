@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import re
 import resource
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
 from markupsafe import Markup, escape
@@ -26,9 +27,15 @@ def _part(title: str, text: str, newer: int = 0) -> dict[str, Any]:
     """A quoted part as bot/reply.py passes it: `html` is the text with the asked facts in bold."""
     fact = "0635-8888888"
     marked = Markup(escape(text).replace(fact, Markup(f"<b>{fact}</b>")))
-    return {"title": title, "date": "2022-11-20", "source": "东昌府区融媒体中心", "issue": "2022-11-20",
-            "text": text, "html": marked,
-            "newer": [{"title": f"关于医保业务的第{i + 1}次更新", "date": "2023-01-0{i + 1}"} for i in range(newer)]}
+    return {
+        "title": title,
+        "date": "2022-11-20",
+        "source": "东昌府区融媒体中心",
+        "issue": "2022-11-20",
+        "text": text,
+        "html": marked,
+        "newer": [{"title": f"关于医保业务的第{i + 1}次更新", "date": "2023-01-0{i + 1}"} for i in range(newer)],
+    }
 
 
 def samples(quote_chars: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
@@ -38,7 +45,10 @@ def samples(quote_chars: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     three = [_part(f"第{i}篇 <文章> & 标题", SENTENCE) for i in (1, 2, 3)]
     stale = Markup("⚠️ 以上信息来自 2022-11-20 的简报（约3个月前），政策可能已有变化，请以最新通知为准。")
     quoted = {"age_days": 5, "stale_notice": "", "confidence": 0.87}
-    counts = [("with counts", {"issues": 5, "latest_date": "2023-02-06"}), ("empty index", {"issues": 0, "latest_date": ""})]
+    counts = [
+        ("with counts", {"issues": 5, "latest_date": "2023-02-06"}),
+        ("empty index", {"issues": 0, "latest_date": ""}),
+    ]
     quotes = [
         ("an answer with one part", {**quoted, "parts": one}),
         ("an answer with three parts", {**quoted, "parts": three}),
@@ -47,12 +57,15 @@ def samples(quote_chars: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
         ("an old answer with the stale notice", {**quoted, "age_days": 400, "stale_notice": stale, "parts": one}),
     ]
     return {
-        "greeting": counts, "help": counts,
+        "greeting": counts,
+        "help": counts,
         "answer": quotes,
         "related": [(label.replace("an answer", "a related answer"), values) for label, values in quotes],
         "stale_notice": [("an old issue", {"age": "约1年1个月", "age_days": 400, "issue_date": "2022-11-20"})],
-        "no_answer": [("a 'none' answer with related titles", {"question": "<b>狂犬疫苗</b> & 在哪打", "related": three}),
-                      ("a 'none' answer without related titles", {"question": "天气", "related": []})],
+        "no_answer": [
+            ("a 'none' answer with related titles", {"question": "<b>狂犬疫苗</b> & 在哪打", "related": three}),
+            ("a 'none' answer without related titles", {"question": "天气", "related": []}),
+        ],
         "flood": [("a flood", {"seconds": 42})],
     }
 
@@ -81,9 +94,10 @@ def validate(path: Path, quote_chars: int, progress: Callable[[str], None] = lam
         progress(name)
         source = sources[name]
 
-        def where(template_line_number: int | None, label: str = "") -> str:
-            return (f"{path}, line {source.file_line(template_line_number)}, template {name!r}"
-                    + (f" ({label})" if label else ""))
+        def where(template_line_number: int | None, label: str = "", source=source, name=name) -> str:
+            return f"{path}, line {source.file_line(template_line_number)}, template {name!r}" + (
+                f" ({label})" if label else ""
+            )
 
         if len(source.text) > MAX_TEMPLATE_CHARS:
             problems.append(f"{where(None)}: longer than {MAX_TEMPLATE_CHARS} characters")
@@ -95,10 +109,18 @@ def validate(path: Path, quote_chars: int, progress: Callable[[str], None] = lam
             continue
         unknown = meta.find_undeclared_variables(parsed) - allowed - {"loop"}
         if unknown:
-            line = next((i for i, text in enumerate(source.text.splitlines(), 1)
-                         if any(re.search(rf"\b{re.escape(u)}\b", text) for u in unknown)), None)
-            problems.append(f"{where(line)}: unknown variable(s) {', '.join(sorted(unknown))}; "
-                            f"allowed: {', '.join(sorted(allowed)) or 'none'}")
+            line = next(
+                (
+                    i
+                    for i, text in enumerate(source.text.splitlines(), 1)
+                    if any(re.search(rf"\b{re.escape(u)}\b", text) for u in unknown)
+                ),
+                None,
+            )
+            problems.append(
+                f"{where(line)}: unknown variable(s) {', '.join(sorted(unknown))}; "
+                f"allowed: {', '.join(sorted(allowed)) or 'none'}"
+            )
             continue
         template = env.from_string(source.text)
         for label, values in cases.get(name, [("", {})]):

@@ -99,18 +99,27 @@ def read_sources(path: Path) -> dict[str, Source]:
         if not isinstance(value, yaml.ScalarNode) or value.tag != "tag:yaml.org,2002:str":
             raise TemplateError(f"{path}, line {key.start_mark.line + 1}: template {key.value!r} must be text")
         block = value.style == "|"  # its text starts on the line after the `|`
-        sources[key.value] = Source(value.value, value.start_mark.line + (2 if block else 1),
-                                    block or "\n" not in value.value)
+        sources[key.value] = Source(
+            value.value, value.start_mark.line + (2 if block else 1), block or "\n" not in value.value
+        )
     return sources
 
 
 def check_in_worker(path: Path, quote_chars: int) -> None:
     """Render every template on samples in a child process that can be stopped; raise TemplateError."""
-    code = (f"import sys; root = {PACKAGE_ROOT!r}; root in sys.path or sys.path.insert(0, root); "
-            "from bot.template_check import main; sys.exit(main(sys.argv[1:]))")
+    code = (
+        f"import sys; root = {PACKAGE_ROOT!r}; root in sys.path or sys.path.insert(0, root); "
+        "from bot.template_check import main; sys.exit(main(sys.argv[1:]))"
+    )
     # -I and an empty environment: the child needs nothing of ours (and gets no token)
-    process = subprocess.Popen([sys.executable, "-I", "-c", code, str(path), str(quote_chars)], env={},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-I", "-c", code, str(path), str(quote_chars)],
+        env={},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
     try:
         out, err = process.communicate(timeout=WORKER_SECONDS)
     except subprocess.TimeoutExpired:

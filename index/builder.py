@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,44 +17,14 @@ from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.normalize import tokenize
 from index.parse import date_undated_issue, parse_issue
+from index.report import BuildReport, nothing_readable
 from index.store import IndexStore, Snapshot, build_faiss, wants_exact
-from index.types import BulletinError, Issue
+from index.types import BulletinError, DateSource, Issue
 from index.vectors import embedding_text, reconstruct, vectors_for
 
 logger = logging.getLogger(__name__)
 
-EXPLICIT_DATES = ("file name", "--date", "text")
-
-
-@dataclass
-class BuildReport:
-    """What one staff command did, printed for staff and stored in the version manifest."""
-
-    action: str
-    version: str | None = None
-    changed: bool = False
-    issues: int = 0
-    articles: int = 0
-    passages: int = 0
-    embedded: int = 0
-    reused: int = 0  # vectors taken from passages with the same text already in the index
-    added_issues: list[str] = field(default_factory=list)
-    replaced_issues: list[str] = field(default_factory=list)
-    unchanged_issues: list[str] = field(default_factory=list)
-    removed_issues: list[str] = field(default_factory=list)
-    empty_articles: list[str] = field(default_factory=list)
-    fragments_removed: list[str] = field(default_factory=list)
-    truncated_articles: list[str] = field(default_factory=list)
-    failed_files: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def operation(self) -> dict:
-        """What the version's manifest records about the command that made it."""
-        return {"action": self.action, "added": self.added_issues, "replaced": self.replaced_issues,
-                "removed": self.removed_issues}
+EXPLICIT_DATES: tuple[DateSource, ...] = ("file name", "--date", "text")
 
 
 def bulletin_files(folder: Path) -> list[Path]:
@@ -71,17 +40,10 @@ def _labels(paths: list[Path]) -> dict[Path, str]:
     return {p: p.name if names[p.name] == 1 else str(p) for p in paths}
 
 
-def _nothing_readable(report: BuildReport) -> BulletinError:
-    """The error for a command none of whose files could be read, with each file's reason."""
-    return BulletinError("no bulletin could be read: " + "; ".join(
-        f"{name}: {reason}" for name, reason in report.failed_files.items()))
-
-
 class IndexBuilder:
     """Parses, embeds and stores issues; holds the data-directory lock while it works."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, max_file_bytes: int = 5_000_000,
-                 lock_timeout: float = 600.0) -> None:
+    def __init__(self, store: IndexStore, embedder: Embedder, max_file_bytes: int, lock_timeout: float = 600.0) -> None:
         self.store = store
         self.embedder = embedder
         self.max_file_bytes = max_file_bytes
@@ -102,8 +64,9 @@ class IndexBuilder:
             return None
         return self.store.load(model=self.embedder.model_name)
 
-    def _parse(self, paths: list[Path], issue_date: date | None, report: BuildReport,
-               known_dates: list[date]) -> list[Issue]:
+    def _parse(
+        self, paths: list[Path], issue_date: date | None, report: BuildReport, known_dates: list[date]
+    ) -> list[Issue]:
         labels, parsed = _labels(paths), []
         for path in paths:
             try:
@@ -112,7 +75,7 @@ class IndexBuilder:
                 report.failed_files[labels[path]] = str(exc).removeprefix(f"{path.name}: ")
                 logger.warning("skipped %s", exc)
         issues = self._distinct(parsed, report, {str(p.absolute()): labels[p] for p in paths})
-        anchors = known_dates + [i.issue_date for i in issues if i.date_source in EXPLICIT_DATES]
+        anchors = known_dates + [i.dated for i in issues if i.date_source in EXPLICIT_DATES]
         for issue in issues:
             date_undated_issue(issue, anchors, date.today())
             report.empty_articles += [f"{issue.issue_id}: {t}" for t in issue.empty_titles]
@@ -128,14 +91,16 @@ class IndexBuilder:
         by_id: dict[str, list[Issue]] = defaultdict(list)
         for issue in parsed:
             by_id[issue.issue_id].append(issue)
-        issues, seen = [], {}
+        issues: list[Issue] = []
+        seen: dict[str, str] = {}  # content hash → issue id
         for issue_id, group in by_id.items():
             if len({i.content_hash for i in group}) > 1:
                 for issue in group:
                     others = ", ".join(i.source_path for i in group if i is not issue)
                     report.failed_files[labels[issue.source_path]] = (
                         f"{issue.source_path} and {others} would both be issue {issue_id!r} but differ; "
-                        "neither was indexed: rename one of them")
+                        "neither was indexed: rename one of them"
+                    )
                 continue
             issue = group[0]
             if issue.content_hash in seen:
@@ -153,27 +118,36 @@ class IndexBuilder:
         old = base.passages if base else []
         # issues carried over from the base keep their passages; only the others are chunked
         carried = {i for i, issue in issues.items() if base is not None and base.issues.get(i) is issue}
-        wanted = [p for p in old if base.articles[p.article_id].issue_id in carried] + [
-            p for issue in sorted(issues.values(), key=lambda i: (i.issue_date, i.issue_id))
-            if issue.issue_id not in carried for article in issue.articles for p in chunk_article(article)]
+        wanted = [p for p in old if base is not None and base.articles[p.article_id].issue_id in carried] + [
+            p
+            for issue in sorted(issues.values(), key=lambda i: (i.issue_date, i.issue_id))
+            if issue.issue_id not in carried
+            for article in issue.articles
+            for p in chunk_article(article)
+        ]
         wanted_ids = {p.passage_id for p in wanted}
         old_ids = {p.passage_id for p in old}
         kept_rows = [row for row, p in enumerate(old) if p.passage_id in wanted_ids]
         new = list({p.passage_id: p for p in wanted if p.passage_id not in old_ids}.values())
-        report.changed = bool(new) or len(kept_rows) != len(old) or (
-            set(base.issues) != set(issues) if base else bool(issues))
+        report.changed = (
+            bool(new) or len(kept_rows) != len(old) or (set(base.issues) != set(issues) if base else bool(issues))
+        )
         if not report.changed:
             report.version = self.store.current()
             report.issues, report.articles, report.passages = (
-                (len(base.issues), len(base.articles), len(base.passages)) if base else (0, 0, 0))
+                (len(base.issues), len(base.articles), len(base.passages)) if base else (0, 0, 0)
+            )
             return report
         articles = {a.article_id: a for i in issues.values() for a in i.articles}
         texts = [embedding_text(articles[p.article_id].title, p) for p in new]
         fresh, report.embedded, report.reused = vectors_for(self.embedder, base, new, texts)
         tokens = [tokenize(text) for text in texts]
         passages = [old[row] for row in kept_rows] + new
-        if base is not None and len(kept_rows) == len(old) and (
-                isinstance(base.faiss_index, faiss.IndexFlat) == wants_exact(len(passages))):
+        if (
+            base is not None
+            and len(kept_rows) == len(old)
+            and (isinstance(base.faiss_index, faiss.IndexFlat) == wants_exact(len(passages)))
+        ):
             index = base.faiss_index  # append in place: the base was loaded for this command only
             if len(fresh):
                 index.add(fresh)
@@ -200,11 +174,13 @@ class IndexBuilder:
 
     def build(self, paths: list[Path], issue_date: date | None = None) -> BuildReport:
         """Index exactly these issue files (vectors of unchanged passages are reused)."""
+
         def work(report: BuildReport) -> None:
             issues = self._parse(paths, issue_date, report, [])
             if not issues:
-                raise _nothing_readable(report) if report.failed_files else BulletinError(
-                    "no .txt bulletin files given")
+                raise (
+                    nothing_readable(report) if report.failed_files else BulletinError("no .txt bulletin files given")
+                )
             try:
                 base = self._base()
             except BulletinError as exc:  # a model change or a broken current version: build afresh
@@ -212,37 +188,43 @@ class IndexBuilder:
                 base = None
             report.added_issues = [i.issue_id for i in issues]
             self._commit(base, {i.issue_id: i for i in issues}, report)
+
         return self._run("build", work)
 
     def add(self, paths: list[Path], issue_date: date | None = None, replace: bool = False) -> BuildReport:
         """Add issues; an issue already indexed with the same content is a no-op, and a different
         file whose id is already indexed is refused unless `replace` says it replaces that issue."""
+
         def work(report: BuildReport) -> None:
             base = self._base()
             known = dict(base.issues) if base else {}
             same_content = {i.content_hash: i.issue_id for i in known.values()}
             labels = {str(p.absolute()): label for p, label in _labels(paths).items()}
-            for issue in self._parse(paths, issue_date, report, [i.issue_date for i in known.values()]):
+            for issue in self._parse(paths, issue_date, report, [i.dated for i in known.values()]):
                 old = known.get(issue.issue_id)
                 if issue.content_hash in same_content:
                     twin = same_content[issue.content_hash]
-                    report.unchanged_issues.append(issue.issue_id if twin == issue.issue_id
-                                                   else f"{issue.issue_id} (already indexed as {twin})")
+                    report.unchanged_issues.append(
+                        issue.issue_id if twin == issue.issue_id else f"{issue.issue_id} (already indexed as {twin})"
+                    )
                 elif old is not None and not replace:
                     report.failed_files[labels[issue.source_path]] = (
                         f"issue {issue.issue_id!r} is already indexed from {old.source_path or old.file_name}, "
                         f"with different content; to replace it with {issue.source_path}, run "
-                        "`bulletin-bot index add --replace`; if it is another issue, rename the file")
+                        "`bulletin-bot index add --replace`; if it is another issue, rename the file"
+                    )
                 else:
                     (report.replaced_issues if old is not None else report.added_issues).append(issue.issue_id)
                     known[issue.issue_id] = issue
             if not (report.added_issues or report.replaced_issues or report.unchanged_issues) and report.failed_files:
-                raise _nothing_readable(report)
+                raise nothing_readable(report)
             self._commit(base, known, report)
+
         return self._run("add", work)
 
     def remove(self, issue_id: str) -> BuildReport:
         """Drop one issue from the index (a new version without it)."""
+
         def work(report: BuildReport) -> None:
             base = self._base()
             if base is None or issue_id not in base.issues:
@@ -251,6 +233,7 @@ class IndexBuilder:
             issues = {k: v for k, v in base.issues.items() if k != issue_id}
             report.removed_issues.append(issue_id)
             self._commit(base, issues, report)
+
         return self._run("remove", work)
 
     def rollback(self, version: str | None = None) -> tuple[str, str | None]:
@@ -277,14 +260,19 @@ class IndexBuilder:
                     self.store.load(name)
                 except BulletinError:
                     continue
-                logger.warning("%s; its parent is unknown, so the newest older version that loads (%s) "
-                               "is restored", exc, name)
+                logger.warning(
+                    "%s; its parent is unknown, so the newest older version that loads (%s) is restored", exc, name
+                )
                 return name
             raise BulletinError(f"{exc}; and no older version loads") from None
         if parent is None:
-            raise BulletinError(f"version {current} is the first version (built from nothing): nothing to roll "
-                                "back to; `bulletin-bot index history` lists the versions kept")
+            raise BulletinError(
+                f"version {current} is the first version (built from nothing): nothing to roll "
+                "back to; `bulletin-bot index history` lists the versions kept"
+            )
         if parent not in self.store.versions():
-            raise BulletinError(f"version {current} was made from {parent}, which is no longer kept "
-                                "(BULLETIN_KEEP_VERSIONS); choose one from `bulletin-bot index history`")
+            raise BulletinError(
+                f"version {current} was made from {parent}, which is no longer kept "
+                "(BULLETIN_KEEP_VERSIONS); choose one from `bulletin-bot index history`"
+            )
         return parent

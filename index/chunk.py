@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
+from index.text import PASSAGE_CLAUSE_END, PASSAGE_END
 from index.types import Article, Passage
 
-# A sentence ends at 。！？；… (or their ASCII forms), plus any closing quotes right after.
-SENTENCE_END = re.compile(r"(?:[。！？!?；;]|…+)[”’」』）)】]*")
 MAX_PASSAGE_CHARS = 220
 MIN_PASSAGE_CHARS = 40
 
@@ -17,7 +14,7 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for paragraph in text.split("\n\n"):
         start = 0
-        for match in SENTENCE_END.finditer(paragraph):
+        for match in PASSAGE_END.finditer(paragraph):
             piece = paragraph[start : match.end()].strip()
             if piece:
                 sentences.append(piece)
@@ -31,7 +28,7 @@ def split_sentences(text: str) -> list[str]:
 def _hard_split(sentence: str, limit: int) -> list[str]:
     """Cut an over-long sentence at commas where possible, else at the limit."""
     pieces, current = [], ""
-    for clause in re.split(r"(?<=[，,、：:])", sentence):
+    for clause in PASSAGE_CLAUSE_END.split(sentence):
         while len(clause) > limit:
             pieces.append(current + clause[: limit - len(current)])
             clause, current = clause[limit - len(current) :], ""

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 from index.types import BulletinError
 from index.use_module import UseM3Module
@@ -26,7 +30,7 @@ class Embedder:
         self.model_name = model_name
         self.threads = threads
         self.batch_size = batch_size
-        self._model = None
+        self._model: SentenceTransformer | None = None
 
     def warm_up(self) -> None:
         """Load the model (once)."""
@@ -39,29 +43,38 @@ class Embedder:
         started = time.perf_counter()
         try:
             if self.model_name == USE_M3:
-                self._model = SentenceTransformer(modules=[UseM3Module(threads=self.threads)], device="cpu")
+                model = SentenceTransformer(modules=[UseM3Module(threads=self.threads)], device="cpu")
             else:
-                self._model = SentenceTransformer(self.model_name, device="cpu")
+                model = SentenceTransformer(self.model_name, device="cpu")
+            self._model = model
         except (OSError, ValueError) as exc:
             raise BulletinError(
                 f"cannot load embedding model {self.model_name!r}: {exc}. "
                 "Give 'use-m3', a local model folder, or a model already in the Hugging Face cache."
             ) from None
         # some modules load weights and tokenizer on first use: make that part of loading
-        self._model.encode(["预热 warm-up"], show_progress_bar=False)
+        model.encode(["预热 warm-up"], show_progress_bar=False)
         logger.info("loaded embedding model %s in %.1fs", self.model_name, time.perf_counter() - started)
+
+    def _loaded(self) -> SentenceTransformer:
+        """The model, loaded on first use."""
+        self.warm_up()
+        assert self._model is not None  # warm_up sets it or raises
+        return self._model
 
     @property
     def dimension(self) -> int:
-        self.warm_up()
-        return int(self._model.get_embedding_dimension())
+        dimension = self._loaded().get_embedding_dimension()
+        if dimension is None:
+            raise BulletinError(f"embedding model {self.model_name!r} does not say its vector dimension")
+        return int(dimension)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Embed texts into an (n, dimension) float32 array of unit vectors."""
-        self.warm_up()
+        model = self._loaded()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        vectors = model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.text import CLAUSE_STARTS_AFTER, CLOSER_SET, FRAGMENT_SENTENCE_ENDS
+
 SHINGLE = 12  # characters; long enough that ordinary shared phrases do not match
 MIN_FRAGMENT = 20  # shortest shared run treated as a pasted fragment
 LEADING_PUNCT = "。，、；：！？,.;:!? \n"
-SENTENCE_ENDS = set("。！？!?；;…")
-CLAUSE_STARTS_AFTER = SENTENCE_ENDS | {"："}  # "咨询电话：" introduces a clause ("21:00" does not)
-CLOSERS = set("”’」』）)】》")
 # a run that begins inside a sentence in both articles is cut only where it fits at most this
 # share as well as in the other article (the real pastes: 0 against 30)
 CLEAR_MARGIN = 0.25
@@ -68,8 +67,9 @@ def _shingle_index(bodies: list[str]) -> tuple[list[tuple[int, int, int, int]], 
     starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(h)])
     two = starts[sizes == 2]
-    seeds = sorted(zip(article[two].tolist(), position[two].tolist(),
-                       article[two + 1].tolist(), position[two + 1].tolist()))
+    seeds = sorted(
+        zip(article[two].tolist(), position[two].tolist(), article[two + 1].tolist(), position[two + 1].tolist())
+    )
     common = np.isin(np.concatenate(hashes) if hashes else h, h[starts[sizes >= 3]], assume_unique=False)
     return seeds, np.split(common, np.cumsum([len(x) for x in hashes])[:-1])
 
@@ -78,7 +78,8 @@ def shared_runs(bodies: list[str]) -> list[SharedRun]:
     """Maximal runs of at least MIN_FRAGMENT identical characters that exactly two articles share;
     a run stops where boilerplate (text found in three or more articles) begins."""
     seeds, common = _shingle_index(bodies)
-    runs, covered = [], {}
+    runs: list[SharedRun] = []
+    covered: dict[tuple[int, int], int] = {}  # (article a, article b) → end of the last run found in a
     for a, i, b, j in seeds:
         text_a, text_b = bodies[a], bodies[b]
         if i < covered.get((a, b), -1) or text_a[i : i + SHINGLE] != text_b[j : j + SHINGLE]:
@@ -90,7 +91,7 @@ def shared_runs(bodies: list[str]) -> list[SharedRun]:
         boilerplate = np.flatnonzero(common[a][i : i + length - SHINGLE + 1])
         if len(boilerplate):  # end before it, keeping the sentence end that precedes it
             full, length = length, int(boilerplate[0])
-            while length < full and text_a[i + length] in SENTENCE_ENDS | CLOSERS:
+            while length < full and text_a[i + length] in FRAGMENT_SENTENCE_ENDS | CLOSER_SET:
                 length += 1
         if length >= MIN_FRAGMENT:
             runs.append(SharedRun(a, i, b, j, length))
@@ -117,8 +118,9 @@ class _Topics:
     def fit(self, fragment: str, index: int) -> float:
         own = _bigrams(fragment)
         body, title = self.counts[index], self.titles[index]
-        return sum(self.idf.get(g, 0.0) * (math.log1p(max(body[g] - n, 0)) + 3 * math.log1p(title[g]))
-                   for g, n in own.items())
+        return sum(
+            self.idf.get(g, 0.0) * (math.log1p(max(body[g] - n, 0)) + 3 * math.log1p(title[g])) for g, n in own.items()
+        )
 
 
 def _trimmed(body: str, start: int, length: int) -> tuple[int, int]:
@@ -132,21 +134,22 @@ def _starts_sentence(body: str, start: int) -> bool:
     before = body[:start].rstrip(" \t")
     if not before or before[-1] == "\n" or before[-1] in CLAUSE_STARTS_AFTER:
         return True
-    return before[-1] in CLOSERS and len(before) > 1 and before[-2] in SENTENCE_ENDS | CLOSERS
+    return before[-1] in CLOSER_SET and len(before) > 1 and before[-2] in FRAGMENT_SENTENCE_ENDS | CLOSER_SET
 
 
 def _ends_paragraph(body: str, end: int) -> bool:
     return not body[end:].strip(" \t") or body[end] == "\n"
 
 
-def _host(run: SharedRun, spans: dict[int, tuple[int, int]], bodies: list[str],
-          topics) -> tuple[int | None, dict[int, tuple[int, int]]]:
+def _host(
+    run: SharedRun, spans: dict[int, tuple[int, int]], bodies: list[str], topics
+) -> tuple[int | None, dict[int, tuple[int, int]]]:
     """The article the run was pasted into (None when it belongs in both), and the run's spans."""
     fragment = bodies[run.a][slice(*spans[run.a])]
-    if not fragment or fragment[-1] not in SENTENCE_ENDS | CLOSERS:
+    if not fragment or fragment[-1] not in FRAGMENT_SENTENCE_ENDS | CLOSER_SET:
         return None, spans  # two sentences that share a phrase, not a pasted block (pastes end a sentence)
     broken = {k for k in spans if not _starts_sentence(bodies[k], spans[k][0])}
-    cut = next((n + 1 for n, ch in enumerate(fragment[:SHINGLE]) if ch in SENTENCE_ENDS), None)
+    cut = next((n + 1 for n, ch in enumerate(fragment[:SHINGLE]) if ch in FRAGMENT_SENTENCE_ENDS), None)
     if len(broken) == 2 and cut is not None:
         # both copies begin with the same few characters of different sentences ("…发展。如有疑问…"):
         # a coincidence, not a paste; judge the whole sentences that follow
@@ -184,14 +187,16 @@ def remove_pasted_fragments(articles: list[tuple[str, str]]) -> tuple[list[str],
     cuts: dict[int, list[tuple[int, int]]] = {}
     notes: list[str] = []
     for run in shared_runs(bodies):
-        spans = {run.a: _trimmed(bodies[run.a], run.a_start, run.length),
-                 run.b: _trimmed(bodies[run.b], run.b_start, run.length)}
+        spans = {
+            run.a: _trimmed(bodies[run.a], run.a_start, run.length),
+            run.b: _trimmed(bodies[run.b], run.b_start, run.length),
+        }
         host, spans = _host(run, spans, bodies, topics)
         if host is None:
             continue
         start, end = spans[host]
         cuts.setdefault(host, []).append((start, end))
-        notes.append(f"{articles[host][0]}: removed “{bodies[host][start:start + 24]}…” ({end - start} chars)")
+        notes.append(f"{articles[host][0]}: removed “{bodies[host][start : start + 24]}…” ({end - start} chars)")
 
     cleaned = []
     for index, body in enumerate(bodies):

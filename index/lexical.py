@@ -33,7 +33,7 @@ class LexicalIndex:
         self._columns: sparse.csc_matrix | None = None
 
     @classmethod
-    def empty(cls) -> "LexicalIndex":
+    def empty(cls) -> LexicalIndex:
         return cls([], sparse.csr_matrix((0, 0), dtype=np.float32))
 
     @property
@@ -57,7 +57,7 @@ class LexicalIndex:
         self._columns = self.columns
         self.rows = None
 
-    def extended(self, token_lists: list[list[str]]) -> "LexicalIndex":
+    def extended(self, token_lists: list[list[str]]) -> LexicalIndex:
         """A new index with these passages appended as rows (the vocabulary grows as needed)."""
         vocab, term_ids = list(self.vocab), dict(self.term_ids)
         rows, cols, counts = [], [], []
@@ -69,13 +69,12 @@ class LexicalIndex:
                 rows.append(row)
                 cols.append(term_ids[term])
                 counts.append(count)
-        added = sparse.csr_matrix((np.asarray(counts, np.float32), (rows, cols)),
-                                  shape=(len(token_lists), len(vocab)))
+        added = sparse.csr_matrix((np.asarray(counts, np.float32), (rows, cols)), shape=(len(token_lists), len(vocab)))
         old = self.rows.copy()
         old.resize((self.size, len(vocab)))
         return LexicalIndex(vocab, sparse.vstack([old, added], format="csr"))
 
-    def select(self, rows: list[int]) -> "LexicalIndex":
+    def select(self, rows: list[int]) -> LexicalIndex:
         """A new index holding only these rows, in this order (terms no longer used stay harmless)."""
         return LexicalIndex(self.vocab, self.rows[rows])
 
@@ -110,6 +109,6 @@ class LexicalIndex:
         return [MATRIX_FILE, VOCAB_FILE]
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path) -> LexicalIndex:
         vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
         return cls(vocab, sparse.load_npz(folder / MATRIX_FILE))

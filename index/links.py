@@ -18,8 +18,15 @@ class TopicLink:
     similarity: float
 
 
-def topic_links(article_ids: list[str], vectors: np.ndarray, dates: list[date], *, min_cosine: float,
-                per_article: int, only: set[str] | None = None) -> list[TopicLink]:
+def topic_links(
+    article_ids: list[str],
+    vectors: np.ndarray,
+    dates: list[date],
+    *,
+    min_cosine: float,
+    per_article: int,
+    only: set[str] | None = None,
+) -> list[TopicLink]:
     """Link each article (or each of `only`) to its nearest articles of other issue dates whose mean
     passage vectors (unit rows of `vectors`) have cosine ≥ min_cosine; one link per pair."""
     if len(article_ids) < 2:

@@ -27,6 +27,7 @@ def _is_int(value: object) -> bool:
 
 def check_manifest(data: object, name: str) -> dict:
     """Return the manifest if every field loading and listing rely on has the right shape."""
+
     def bad(reason: str) -> BulletinError:
         return BulletinError(f"version {name}: manifest {reason}")
 
@@ -51,8 +52,8 @@ def check_manifest(data: object, name: str) -> dict:
         raise bad(f"does not list {', '.join(missing)}")
     issues = data.get("issues", {})
     if not isinstance(issues, dict) or not all(
-            isinstance(i, dict) and isinstance(i.get("date"), str) and _is_int(i.get("articles"))
-            for i in issues.values()):
+        isinstance(i, dict) and isinstance(i.get("date"), str) and _is_int(i.get("articles")) for i in issues.values()
+    ):
         raise bad("field 'issues' is not a table of issues")
     parent = data.get("parent")
     if parent is not None and not isinstance(parent, str):
@@ -73,6 +74,7 @@ def describe_operation(manifest: dict) -> str:
     def names(key: str) -> str:
         value = operation.get(key)
         return ", ".join(v for v in value if isinstance(v, str)) if isinstance(value, list) else ""
+
     parts = [action]
     if names("added"):
         parts.append(names("added"))

@@ -7,10 +7,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from index.text import INVISIBLE_RE
+
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500  # longer input is cut: no resident question needs more
-INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 SPACES = re.compile(r"\s+")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -37,7 +38,7 @@ def _converter():
 def normalize_text(text: str) -> str:
     """Clean text for matching: drop invisible/control characters, NFKC (full-width → half-width),
     traditional → simplified, lower case, single spaces."""
-    text = INVISIBLE.sub("", text)
+    text = INVISIBLE_RE.sub("", text)
     text = CONTROL.sub(" ", text)
     text = unicodedata.normalize("NFKC", text)
     text = _converter().convert(text)

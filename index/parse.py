@@ -13,7 +13,8 @@ from datetime import date
 from pathlib import Path
 
 from index.fragments import remove_pasted_fragments
-from index.types import Article, BulletinError, Issue
+from index.text import CLOSER_SET, DROP_IN_FILES, PARAGRAPH_TERMINALS
+from index.types import Article, BulletinError, DateSource, Issue
 
 logger = logging.getLogger(__name__)
 
@@ -22,15 +23,15 @@ SOURCE_LINE = re.compile(r"^(?:[(（][^()（）]{1,40}[)）]|《[^《》]{1,30}�
 FILE_DATE = re.compile(r"(20\d\d)-(\d\d)-(\d\d)")
 FULL_DATE = re.compile(r"(20\d\d)年(\d{1,2})月(\d{1,2})日")
 MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})日")
-# A paragraph ending in one of these is a real paragraph; anything else was cut by the layout.
-TERMINALS = set("。！？!?…；;：:.")
-CLOSERS = set("”’」』）)】》")
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 MAX_ARTICLE_CHARS = 30_000
 DATELINE_WINDOW = 40
 PLAIN_ID = re.compile(r"[\w.\-]+")
-FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-              (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:
@@ -84,9 +85,9 @@ def read_bulletin_text(path: Path, max_bytes: int) -> tuple[str, str]:
 
 def _ends_paragraph(paragraph: str) -> bool:
     last = paragraph[-1]
-    if last in TERMINALS:
+    if last in PARAGRAPH_TERMINALS:
         return True
-    return last in CLOSERS and len(paragraph) > 1 and paragraph[-2] in TERMINALS | CLOSERS
+    return last in CLOSER_SET and len(paragraph) > 1 and paragraph[-2] in PARAGRAPH_TERMINALS | CLOSER_SET
 
 
 def repair_paragraphs(blocks: list[str]) -> list[str]:
@@ -170,22 +171,30 @@ def issue_id_for(path: Path) -> str:
     return f"{plain}_{hashlib.sha256(stem.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
-def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None = None) -> Issue:
+def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> Issue:
     """Parse one bulletin file into a cleaned Issue; raise BulletinError if it is not one."""
     text, content_hash = read_bulletin_text(path, max_bytes)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(DROP_IN_FILES)
     sections = split_sections(text)
     if not sections:
         raise BulletinError(f"{path.name}: no '# title' headings found; not a bulletin issue")
     issue_id = issue_id_for(path)
-    date_source = "--date" if issue_date else ""
+    date_source: DateSource = "--date" if issue_date else ""
     if issue_date is None:
         match = FILE_DATE.search(path.name)
         if match:
             issue_date = _safe_date(*map(int, match.groups()))
             date_source = "file name" if issue_date else ""
 
-    issue = Issue(issue_id, path.name, content_hash, issue_date, date_source, [], source_path=str(path.absolute()))
+    issue = Issue(
+        issue_id=issue_id,
+        file_name=path.name,
+        content_hash=content_hash,
+        issue_date=issue_date,
+        date_source=date_source,
+        articles=[],
+        source_path=str(path.absolute()),
+    )
     drafts: list[tuple[str, str, str, tuple[int, int, int | None] | None]] = []
     for title, lines in sections:
         paragraphs = repair_paragraphs(_blocks(lines))
@@ -215,7 +224,11 @@ def parse_issue(path: Path, max_bytes: int = 5_000_000, issue_date: date | None 
             article_date = resolve_month_day(dateline[0], dateline[1], [issue.issue_date])
         elif dateline:
             issue.undated_days.append((dateline[0], dateline[1]))
-        issue.articles.append(Article(issue_id, position, title, body, source, article_date))
+        issue.articles.append(
+            Article(
+                issue_id=issue_id, position=position, title=title, body=body, source=source, article_date=article_date
+            )
+        )
     return issue
 
 
@@ -234,6 +247,6 @@ def date_undated_issue(issue: Issue, anchors: list[date], today: date) -> None:
     for i, article in enumerate(issue.articles):
         dateline = _dateline(article.body)
         if article.article_date is None and dateline:
-            resolved = resolve_month_day(dateline[0], dateline[1], [issue.issue_date])
-            issue.articles[i] = replace(article, article_date=resolved)
+            article_date = resolve_month_day(dateline[0], dateline[1], [issue.issue_date])
+            issue.articles[i] = replace(article, article_date=article_date)
     logger.info("issue %s dated %s (%s)", issue.issue_id, issue.issue_date, issue.date_source)

@@ -9,7 +9,7 @@ import os
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
@@ -36,8 +36,8 @@ class Snapshot:
     issues: dict[str, Issue]
     articles: dict[str, Article]
     passages: list[Passage]
-    faiss_index: faiss.Index | None = None
-    lexical: LexicalIndex | None = None
+    faiss_index: faiss.Index
+    lexical: LexicalIndex
     version: str = ""
     manifest: dict = field(default_factory=dict)
 
@@ -65,12 +65,14 @@ def wants_exact(count: int) -> bool:
 
 def build_faiss(vectors: np.ndarray) -> faiss.Index:
     """Inner-product (cosine) search over unit vectors: exact while small, HNSW beyond EXACT_LIMIT."""
+    index: faiss.Index
     if wants_exact(len(vectors)):
         index = faiss.IndexFlatIP(vectors.shape[1])
     else:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        hnsw = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        index = hnsw
     if len(vectors):
         index.add(vectors)
     return index
@@ -79,7 +81,7 @@ def build_faiss(vectors: np.ndarray) -> faiss.Index:
 class IndexStore:
     """The `versions/` folder and the `CURRENT` pointer under the data directory."""
 
-    def __init__(self, data_dir: Path, keep_versions: int = 5) -> None:
+    def __init__(self, data_dir: Path, keep_versions: int) -> None:
         if keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         self.data_dir = Path(data_dir)
@@ -105,11 +107,15 @@ class IndexStore:
         if text is None:
             return None
         if not is_version_name(text):
-            raise BulletinError(f"CURRENT points to {text!r}, which is not a version folder inside "
-                                f"{self.versions_dir}; refused. Repair it with `bulletin-bot index rollback VERSION`")
+            raise BulletinError(
+                f"CURRENT points to {text!r}, which is not a version folder inside "
+                f"{self.versions_dir}; refused. Repair it with `bulletin-bot index rollback VERSION`"
+            )
         if text not in self.versions():
-            raise BulletinError(f"CURRENT names version {text}, which does not exist (deleted?); "
-                                "repair it with `bulletin-bot index rollback VERSION`")
+            raise BulletinError(
+                f"CURRENT names version {text}, which does not exist (deleted?); "
+                "repair it with `bulletin-bot index rollback VERSION`"
+            )
         return text
 
     def current_or_none(self) -> str | None:
@@ -123,19 +129,21 @@ class IndexStore:
         """Complete version folders, oldest first (unfinished `.tmp-*` folders and symlinks are not versions)."""
         if not self.versions_dir.is_dir():
             return []
-        return sorted(p.name for p in self.versions_dir.iterdir()
-                      if is_version_name(p.name) and p.is_dir() and not p.is_symlink())
+        return sorted(
+            p.name for p in self.versions_dir.iterdir() if is_version_name(p.name) and p.is_dir() and not p.is_symlink()
+        )
 
     def _folder(self, name: str) -> Path:
         """The folder of a version named by staff or a pointer; a path is refused, never followed."""
         if not is_version_name(name):
-            raise BulletinError(f"{name!r} is not a version name (like v0003-20240101T120000); "
-                                "see `bulletin-bot index list`")
+            raise BulletinError(
+                f"{name!r} is not a version name (like v0003-20240101T120000); see `bulletin-bot index list`"
+            )
         return self.versions_dir / name
 
     def _next_name(self) -> str:
         numbers = [int(name[1:5]) for name in self.versions() if name[1:5].isdigit()]
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         return f"v{max(numbers, default=0) + 1:04d}-{stamp}"
 
     def write(self, snapshot: Snapshot, operation: dict) -> str:
@@ -152,14 +160,15 @@ class IndexStore:
             staging.mkdir()
             # serialised in memory and written by Python, so a full disk is an OSError like any other
             (staging / INDEX_FILE).write_bytes(faiss.serialize_index(snapshot.faiss_index).tobytes())
-            write_meta(staging / META_FILE, list(snapshot.issues.values()), list(snapshot.articles.values()),
-                       snapshot.passages)
+            write_meta(
+                staging / META_FILE, list(snapshot.issues.values()), list(snapshot.articles.values()), snapshot.passages
+            )
             files = [INDEX_FILE, META_FILE] + snapshot.lexical.save(staging)
             manifest = {
                 "format": FORMAT,
                 "version": name,
                 "parent": self.current_or_none(),
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "model": snapshot.model,
                 "dimension": int(snapshot.faiss_index.d),
                 "faiss": type(snapshot.faiss_index).__name__,
@@ -170,9 +179,8 @@ class IndexStore:
                 },
                 "files": {f: _sha256(staging / f) for f in files},
                 "issues": {
-                    i.issue_id: {"date": i.issue_date.isoformat(), "articles": len(i.articles),
-                                 "file": i.file_name}
-                    for i in sorted(snapshot.issues.values(), key=lambda i: i.issue_date)
+                    i.issue_id: {"date": i.dated.isoformat(), "articles": len(i.articles), "file": i.file_name}
+                    for i in sorted(snapshot.issues.values(), key=lambda i: i.dated)
                 },
                 "operation": operation,
             }
@@ -253,19 +261,20 @@ class IndexStore:
         if isinstance(index, faiss.IndexHNSW):
             index.hnsw.efSearch = HNSW_EF_SEARCH
         issues, articles, passages = read_checked(folder / META_FILE, name)
-        snapshot = Snapshot(manifest["model"], issues, articles, passages, version=name)
         try:
             lexical = LexicalIndex.load(folder)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BulletinError(f"version {name}: lexical index unreadable ({exc})") from None
+        snapshot = Snapshot(manifest["model"], issues, articles, passages, index, lexical, name, manifest)
         counts = manifest["counts"]
-        if not (index.ntotal == len(snapshot.passages) == counts["passages"] == lexical.size
-                and len(snapshot.articles) == counts["articles"]
-                and len(snapshot.issues) == counts["issues"]
-                and index.d == manifest["dimension"]):
+        if not (
+            index.ntotal == len(snapshot.passages) == counts["passages"] == lexical.size
+            and len(snapshot.articles) == counts["articles"]
+            and len(snapshot.issues) == counts["issues"]
+            and index.d == manifest["dimension"]
+        ):
             raise BulletinError(
                 f"version {name}: manifest, FAISS index ({index.ntotal} vectors) and metadata "
                 f"({len(snapshot.passages)} passages) disagree"
             )
-        snapshot.manifest, snapshot.faiss_index, snapshot.lexical = manifest, index, lexical
         return snapshot

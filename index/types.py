@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import Literal
 
 
 def stable_id(*parts: str) -> str:
@@ -18,7 +19,7 @@ class BulletinError(Exception):
     """A bulletin file or index operation failed; the message is meant for staff."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Article:
     """One cleaned article of an issue."""
 
@@ -34,7 +35,13 @@ class Article:
         return stable_id(self.issue_id, self.title, self.body)
 
 
-@dataclass
+# where an issue's date came from: its file name, `index add --date`, the datelines in the text
+# ("text, year assumed" when none gives a year and no other issue does), the other indexed issues'
+# dates ("collection"), or today; "" only while parsing, before one is found
+DateSource = Literal["", "file name", "--date", "text", "text, year assumed", "collection", "today"]
+
+
+@dataclass(kw_only=True)
 class Issue:
     """A parsed bulletin issue with what the cleaning did to it."""
 
@@ -42,7 +49,7 @@ class Issue:
     file_name: str
     content_hash: str
     issue_date: date | None
-    date_source: str  # "file name", "--date", "text", "collection", "today"
+    date_source: DateSource
     articles: list[Article]
     empty_titles: list[str] = field(default_factory=list)
     fragments_removed: list[str] = field(default_factory=list)
@@ -50,6 +57,14 @@ class Issue:
     # month/day datelines whose year the text does not give; resolved later against other issues
     undated_days: list[tuple[int, int]] = field(default_factory=list)
     source_path: str = ""  # the file as staff named it, to name both files when two claim one id
+
+    @property
+    def dated(self) -> date:
+        """The issue date, which every indexed issue has (only parsing leaves it None, until the
+        undated issues of a command are dated)."""
+        if self.issue_date is None:
+            raise BulletinError(f"issue {self.issue_id} has no date yet")
+        return self.issue_date
 
 
 @dataclass(frozen=True)

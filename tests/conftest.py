@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the tests must never reach a model hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -17,6 +19,10 @@ BULLETINS = REPO / "samples" / "bulletins"
 REAL_ISSUE = BULLETINS / "000_5799bfe337b1a530.txt"
 NEW_ISSUE = REPO / "tests" / "data" / "2023-02-06.txt"
 QUESTIONS = REPO / "samples" / "eval" / "questions.jsonl"
+# the settings' defaults, for code the tests call directly (defaults live in Settings only)
+MAX_FILE_BYTES = Settings.model_fields["max_file_bytes"].default
+KEEP_VERSIONS = Settings.model_fields["keep_versions"].default
+RETENTION_DAYS = Settings.model_fields["log_retention_days"].default
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +50,7 @@ def built_index(tmp_path_factory, embedder) -> Path:
     from index.store import IndexStore
 
     data = tmp_path_factory.mktemp("built") / "data"
-    IndexBuilder(IndexStore(data), embedder).build(bulletin_files(BULLETINS))
+    IndexBuilder(IndexStore(data, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).build(bulletin_files(BULLETINS))
     return data
 
 

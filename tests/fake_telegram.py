@@ -5,6 +5,7 @@ hands out queued updates to getUpdates, and records every call the bot makes."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -12,8 +13,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-BOT = {"id": 999000, "is_bot": True, "first_name": "简报助手", "username": "bulletin_test_bot",
-       "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT = {
+    "id": 999000,
+    "is_bot": True,
+    "first_name": "简报助手",
+    "username": "bulletin_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 class _Server(ThreadingHTTPServer):
@@ -38,7 +46,7 @@ class FakeBotApi:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
 
-    def start(self) -> "FakeBotApi":
+    def start(self) -> FakeBotApi:
         self._thread.start()
         return self
 
@@ -69,8 +77,9 @@ class FakeBotApi:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"timed out waiting for {count} {method} (got {len(found)}): "
-                                         f"{[m for m, _ in self.calls][-20:]}")
+                    raise AssertionError(
+                        f"timed out waiting for {count} {method} (got {len(found)}): {[m for m, _ in self.calls][-20:]}"
+                    )
                 self._cond.wait(min(left, 0.2))
 
     # ----- the API -----
@@ -81,9 +90,13 @@ class FakeBotApi:
             return self._get_updates(params)
         if method in ("sendMessage", "editMessageText"):
             chat_id = params.get("chat_id")
-            message = {"message_id": params.get("message_id") or next(self._message_ids), "date": int(time.time()),
-                       "chat": {"id": chat_id, "type": "private" if chat_id and chat_id > 0 else "group"},
-                       "from": BOT, "text": params.get("text", "")}
+            message = {
+                "message_id": params.get("message_id") or next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id and chat_id > 0 else "group"},
+                "from": BOT,
+                "text": params.get("text", ""),
+            }
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]
             return message
@@ -110,7 +123,7 @@ class FakeBotApi:
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 if not self.path.startswith(prefix):
                     return self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-                method = self.path[len(prefix):]
+                method = self.path[len(prefix) :]
                 params = {}
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(raw or "{}")
@@ -132,10 +145,9 @@ class FakeBotApi:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
+                # the bot closes a long poll on shutdown
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the bot closed a long poll on shutdown
-                    pass
 
             def log_message(self, *args):  # keep test output quiet
                 pass
@@ -157,8 +169,13 @@ _ids = itertools.count(1)
 
 def message(text: str | None, user_id: int, chat_id: int | None = None, kind: str = "private", **extra) -> dict:
     """A message update; commands get the bot_command entity Telegram adds."""
-    body = {"message_id": next(_ids), "date": int(time.time()), "chat": chat(chat_id or user_id, kind),
-            "from": user(user_id), **extra}
+    body = {
+        "message_id": next(_ids),
+        "date": int(time.time()),
+        "chat": chat(chat_id or user_id, kind),
+        "from": user(user_id),
+        **extra,
+    }
     if text is not None:
         body["text"] = text
         if text.startswith("/"):
@@ -167,13 +184,36 @@ def message(text: str | None, user_id: int, chat_id: int | None = None, kind: st
 
 
 def sticker(user_id: int) -> dict:
-    return message(None, user_id, sticker={"file_id": "s1", "file_unique_id": "u1", "type": "regular",
-                                           "width": 512, "height": 512, "is_animated": False, "is_video": False})
+    return message(
+        None,
+        user_id,
+        sticker={
+            "file_id": "s1",
+            "file_unique_id": "u1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        },
+    )
 
 
 def callback(data: str, user_id: int, chat_id: int | None = None, markup: dict | None = None) -> dict:
     """A button press on a bot message (carrying `markup`, the message's buttons, when given)."""
-    pressed = {"message_id": next(_ids), "date": int(time.time()), "chat": chat(chat_id or user_id), "from": BOT,
-               "text": "回答"} | ({"reply_markup": markup} if markup else {})
-    return {"callback_query": {"id": f"cb{next(_ids)}", "from": user(user_id), "chat_instance": "ci", "data": data,
-                               "message": pressed}}
+    pressed = {
+        "message_id": next(_ids),
+        "date": int(time.time()),
+        "chat": chat(chat_id or user_id),
+        "from": BOT,
+        "text": "回答",
+    } | ({"reply_markup": markup} if markup else {})
+    return {
+        "callback_query": {
+            "id": f"cb{next(_ids)}",
+            "from": user(user_id),
+            "chat_instance": "ci",
+            "data": data,
+            "message": pressed,
+        }
+    }

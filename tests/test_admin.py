@@ -28,16 +28,19 @@ def slow_for_some_questions(tmp_path, monkeypatch):
     before `bot`, so the bot is built with it)."""
     path = tmp_path / "templates.yaml"
     data = yaml.safe_load(DEFAULT_PATH.read_text("utf-8"))
-    data["no_answer"] = ("抱歉，没有找到。{% if '慢' in question %}{% for i in range(9000) %}{% for j in range(9000) %}"
-                         "{% endfor %}{% endfor %}{% endif %}")
+    data["no_answer"] = (
+        "抱歉，没有找到。{% if '慢' in question %}{% for i in range(9000) %}{% for j in range(9000) %}"
+        "{% endfor %}{% endfor %}{% endif %}"
+    )
     # the question below is about nothing the bulletins cover: it gets the no-answer reply
     path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     monkeypatch.setenv("BULLETIN_TEMPLATES_PATH", str(path))
     return path
 
 
-async def test_slow_template_holds_up_no_one_and_gets_the_built_in_reply(slow_for_some_questions, bot, fake_api,
-                                                                          caplog):
+async def test_slow_template_holds_up_no_one_and_gets_the_built_in_reply(
+    slow_for_some_questions, bot, fake_api, caplog
+):
     """A nested loop in a template blocked another user's /start for 7.6 s."""
     fake_api.push(message("慢慢慢 公积金怎么提取", 301))
     await asyncio.sleep(0.5)  # the slow render has started

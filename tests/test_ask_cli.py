@@ -44,7 +44,9 @@ def test_batch_keeps_order_for_lines_and_jsonl(capsys, data_dir, tmp_path):
     assert [r["answered"] for r in rows] == [r["outcome"] == "answer" for r in rows]
     assert main(["ask", "--batch", str(jsonl)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["question"] for r in rows] == [json.loads(l)["question"] for l in QUESTIONS.read_text("utf-8").splitlines()[:3]]
+    assert [r["question"] for r in rows] == [
+        json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()[:3]
+    ]
 
 
 def test_malformed_batch_line_is_named(capsys, data_dir, tmp_path):

@@ -23,7 +23,13 @@ def test_check_passes_on_a_built_index_with_the_token_accepted(data_dir, fake_ap
     code, lines = check(capsys)
     assert code == 0, lines
     assert [line.split(":")[0] for line in lines] == [
-        "✓ settings", "✓ index", "✓ templates", "✓ answer model", "✓ telegram", "✓ data dir"]
+        "✓ settings",
+        "✓ index",
+        "✓ templates",
+        "✓ answer model",
+        "✓ telegram",
+        "✓ data dir",
+    ]
     assert "@bulletin_test_bot" in lines[4]
     assert not any(TOKEN.split(":")[1] in line for line in lines)
 
@@ -56,8 +62,10 @@ def test_check_fails_when_telegram_refuses_the_token(data_dir, fake_api, monkeyp
     monkeypatch.setenv("BULLETIN_TELEGRAM_BASE_URL", fake_api.base_url)
     code, lines = check(capsys)
     assert code == 1
-    assert "✗ telegram: Telegram rejected the bot token (401 Unauthorized: revoked or mistyped): " \
-           "check BULLETIN_TELEGRAM_TOKEN" in lines
+    assert (
+        "✗ telegram: Telegram rejected the bot token (401 Unauthorized: revoked or mistyped): "
+        "check BULLETIN_TELEGRAM_TOKEN" in lines
+    )
     assert not any(REVOKED.split(":")[1] in line for line in lines)
 
 

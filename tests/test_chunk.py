@@ -3,7 +3,7 @@
 from index.chunk import MAX_PASSAGE_CHARS, chunk_article, split_sentences
 from index.parse import parse_issue
 
-from conftest import REAL_ISSUE
+from conftest import MAX_FILE_BYTES, REAL_ISSUE
 
 
 def test_split_sentences_keeps_end_marks_and_quotes():
@@ -12,7 +12,7 @@ def test_split_sentences_keeps_end_marks_and_quotes():
 
 
 def test_passages_bounded_sentence_aligned_and_cover_the_article():
-    for article in parse_issue(REAL_ISSUE).articles:
+    for article in parse_issue(REAL_ISSUE, MAX_FILE_BYTES).articles:
         passages = chunk_article(article)
         assert passages[0].text == article.title
         body = [p.text for p in passages[1:]]
@@ -24,6 +24,6 @@ def test_passages_bounded_sentence_aligned_and_cover_the_article():
 
 
 def test_passage_ids_are_stable_and_distinct():
-    first = [p.passage_id for a in parse_issue(REAL_ISSUE).articles for p in chunk_article(a)]
-    again = [p.passage_id for a in parse_issue(REAL_ISSUE).articles for p in chunk_article(a)]
+    first = [p.passage_id for a in parse_issue(REAL_ISSUE, MAX_FILE_BYTES).articles for p in chunk_article(a)]
+    again = [p.passage_id for a in parse_issue(REAL_ISSUE, MAX_FILE_BYTES).articles for p in chunk_article(a)]
     assert first == again and len(set(first)) == len(first)

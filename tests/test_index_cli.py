@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -13,7 +13,7 @@ from bot.cli import main
 from index.store import IndexStore
 from index.types import BulletinError
 
-from conftest import BULLETINS, NEW_ISSUE
+from conftest import BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE
 
 
 def run(capsys, *argv):
@@ -62,8 +62,9 @@ def test_build_add_again_remove_rollback(capsys, fresh, tmp_path):
     code, out, _ = run(capsys, "index", "add", str(BULLETINS / "2023-01-09.txt"))
     assert code == 0 and "new version" in out
     embedded = int(out.split("(")[1].split(" embedded")[0])
-    passages_2023 = sqlite_rows(fresh, "SELECT COUNT(*) FROM passages p JOIN articles a USING (article_id) "
-                                       "WHERE a.issue_id = '2023-01-09'")[0][0]
+    passages_2023 = sqlite_rows(
+        fresh, "SELECT COUNT(*) FROM passages p JOIN articles a USING (article_id) WHERE a.issue_id = '2023-01-09'"
+    )[0][0]
     assert embedded == passages_2023  # only the new issue was embedded
     second = listing(capsys)
     assert second["current"] == second["versions"][-1]["version"] and second["versions"][-1]["issues"] == 5
@@ -75,7 +76,11 @@ def test_build_add_again_remove_rollback(capsys, fresh, tmp_path):
     code, out, _ = run(capsys, "index", "remove", "2022-11-28")
     assert code == 0
     assert sqlite_rows(fresh, "SELECT issue_id FROM issues ORDER BY issue_id") == [
-        ("000_5799bfe337b1a530",), ("2022-12-05",), ("2022-12-12",), ("2023-01-09",)]
+        ("000_5799bfe337b1a530",),
+        ("2022-12-05",),
+        ("2022-12-12",),
+        ("2023-01-09",),
+    ]
     assert sqlite_rows(fresh, "SELECT COUNT(*) FROM articles WHERE issue_id = '2022-11-28'") == [(0,)]
 
     code, out, _ = run(capsys, "index", "rollback")
@@ -95,7 +100,7 @@ def test_remove_unknown_issue_is_a_clear_error(capsys, data_dir):
 def test_truncated_faiss_refused_by_verify_and_load(capsys, data_dir, settings, engine):
     before = engine.loaded.version
     assert run(capsys, "index", "add", str(NEW_ISSUE))[0] == 0
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     newest = store.current()
     assert newest != before
     faiss_file = data_dir / "versions" / newest / "index.faiss"
@@ -114,7 +119,7 @@ def test_truncated_faiss_refused_by_verify_and_load(capsys, data_dir, settings, 
 
 
 def test_manifest_for_another_model_refused(capsys, data_dir, monkeypatch):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     current = store.current()
     manifest = data_dir / "versions" / current / "manifest.json"
     data = json.loads(manifest.read_text())
@@ -134,8 +139,7 @@ def small_disk(tmp_path):
     """A real 4 MB tmpfs (needs root, as in CI); skipped where mounting is not allowed."""
     mount_point = tmp_path / "small"
     mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-                          capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True)
     if done.returncode != 0:
         pytest.skip("cannot mount a tmpfs here: " + done.stderr.decode(errors="replace").strip())
     yield mount_point
@@ -148,7 +152,7 @@ def test_disk_full_gives_clear_error_and_keeps_current(capsys, built_index, smal
     monkeypatch.setenv("BULLETIN_DATA_DIR", str(data))
     free = shutil.disk_usage(small_disk).free
     (small_disk / "filler").write_bytes(b"\0" * (free - 64 * 1024))  # leave 64 KB: too little for a version
-    store = IndexStore(data)
+    store = IndexStore(data, KEEP_VERSIONS)
     current = store.current()
     code, _, err = run(capsys, "index", "add", str(NEW_ISSUE))
     assert code == 1
@@ -169,11 +173,11 @@ def test_large_index_switches_to_hnsw_and_appends_in_place(tmp_path, embedder, m
     from index.builder import IndexBuilder, bulletin_files
 
     monkeypatch.setattr(store_module, "EXACT_LIMIT", 50)
-    store = IndexStore(tmp_path / "data")
-    IndexBuilder(store, embedder).build(bulletin_files(BULLETINS))
+    store = IndexStore(tmp_path / "data", KEEP_VERSIONS)
+    IndexBuilder(store, embedder, MAX_FILE_BYTES).build(bulletin_files(BULLETINS))
     first = store.load()
     assert isinstance(first.faiss_index, faiss.IndexHNSWFlat) and first.manifest["faiss"] == "IndexHNSWFlat"
-    report = IndexBuilder(store, embedder).add([NEW_ISSUE])
+    report = IndexBuilder(store, embedder, MAX_FILE_BYTES).add([NEW_ISSUE])
     second = store.load()
     assert isinstance(second.faiss_index, faiss.IndexHNSWFlat)
     assert second.faiss_index.ntotal == first.faiss_index.ntotal + report.embedded
@@ -190,7 +194,7 @@ def history(capsys):
 
 def test_rollback_undoes_the_last_change_and_history_shows_the_chain(capsys, data_dir, tmp_path):
     """add X; rollback; add Y; rollback → neither X nor Y (the parent, not the highest older version)."""
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     first = store.current()
     other = tmp_path / "2023-02-13.txt"
     other.write_text(NEW_ISSUE.read_text("utf-8").replace("元宵节灯会", "春季花展"), "utf-8")
@@ -207,7 +211,9 @@ def test_rollback_undoes_the_last_change_and_history_shows_the_chain(capsys, dat
     past = history(capsys)
     assert [v["version"] for v in past["chain"]] == [first]
     assert {v["version"]: (v["parent"], v["operation"]) for v in past["other"]} == {
-        with_y: (first, "add 2023-02-13"), with_x: (first, "add 2023-02-06")}
+        with_y: (first, "add 2023-02-13"),
+        with_x: (first, "add 2023-02-06"),
+    }
     bundled = len(list(BULLETINS.glob("*.txt")))
     assert past["chain"][0]["operation"] == f"build {bundled} issues" and past["chain"][0]["created"]
 
@@ -218,6 +224,6 @@ def test_rollback_undoes_the_last_change_and_history_shows_the_chain(capsys, dat
 
 
 def test_rollback_of_the_first_version_is_a_clear_error(capsys, data_dir):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     code, _, err = run(capsys, "index", "rollback")
     assert code == 1 and "first version" in err and store.current() == store.versions()[0]

@@ -8,7 +8,7 @@ import shutil
 from bot.cli import main
 from index.store import IndexStore
 
-from conftest import BULLETINS, NEW_ISSUE
+from conftest import BULLETINS, KEEP_VERSIONS, NEW_ISSUE
 
 
 def run(capsys, *argv):
@@ -25,9 +25,15 @@ def variant(path, topic):
 
 
 def topics(data_dir):
-    return {issue_id: next(t for t in ("春季花展", "端午龙舟赛", "中秋游园会", "元宵节灯会")
-                           if any(t in a.body or t in a.title for a in issue.articles))
-            for issue_id, issue in IndexStore(data_dir).load().issues.items() if issue_id not in BUNDLED}
+    return {
+        issue_id: next(
+            t
+            for t in ("春季花展", "端午龙舟赛", "中秋游园会", "元宵节灯会")
+            if any(t in a.body or t in a.title for a in issue.articles)
+        )
+        for issue_id, issue in IndexStore(data_dir, KEEP_VERSIONS).load().issues.items()
+        if issue_id not in BUNDLED
+    }
 
 
 BUNDLED = {path.stem for path in BULLETINS.glob("*.txt")}
@@ -45,7 +51,7 @@ def test_names_differing_in_punctuation_get_distinct_ids(capsys, data_dir, tmp_p
 
 
 def test_same_name_in_two_folders_is_refused_naming_both(capsys, data_dir, tmp_path):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     old = variant(tmp_path / "2023" / "第1期.txt", "春季花展")
     new = variant(tmp_path / "2024" / "第1期.txt", "端午龙舟赛")
     good = variant(tmp_path / "2024-09-15.txt", "中秋游园会")
@@ -59,7 +65,7 @@ def test_same_name_in_two_folders_is_refused_naming_both(capsys, data_dir, tmp_p
 
 
 def test_a_changed_file_with_an_indexed_name_needs_replace(capsys, data_dir, tmp_path):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     first = variant(tmp_path / "2023" / "第1期.txt", "春季花展")
     second = variant(tmp_path / "2024" / "第1期.txt", "端午龙舟赛")
     assert run(capsys, "index", "add", str(first))[0] == 0
@@ -79,7 +85,7 @@ def test_a_changed_file_with_an_indexed_name_needs_replace(capsys, data_dir, tmp
 
 
 def test_a_copy_under_another_name_is_not_indexed_twice(capsys, data_dir, tmp_path):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     copy = tmp_path / "copy of 2022-12-05.txt"
     shutil.copy(BULLETINS / "2022-12-05.txt", copy)
     before = store.current()

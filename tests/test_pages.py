@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import html
 
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot.pages import PAGE_CHARS, article_pages, article_texts
+from index.builder import IndexBuilder
+from index.store import IndexStore
+
+from conftest import KEEP_VERSIONS, MAX_FILE_BYTES
 from telegram_html import check_telegram_html
 
-ARTICLE_TEXT = st.lists(st.one_of(
-    st.text(alphabet="&<>\"'。，！？\n 医保办理线上", max_size=400),
-    st.text(alphabet="&<>", min_size=1000, max_size=5000),  # a long run without punctuation
-    st.sampled_from(["\n\n", "东昌府讯 区医保局推出线上办理服务。", "A&B<C>D" * 50]),
-    st.text(max_size=300),
-), max_size=40).map("".join)
+ARTICLE_TEXT = st.lists(
+    st.one_of(
+        st.text(alphabet="&<>\"'。，！？\n 医保办理线上", max_size=400),
+        st.text(alphabet="&<>", min_size=1000, max_size=5000),  # a long run without punctuation
+        st.sampled_from(["\n\n", "东昌府讯 区医保局推出线上办理服务。", "A&B<C>D" * 50]),
+        st.text(max_size=300),
+    ),
+    max_size=40,
+).map("".join)
 
 
 @hsettings(max_examples=200, deadline=None)
@@ -25,8 +34,11 @@ def test_every_page_fits_and_keeps_every_character(title, body):
     for text in texts:
         check_telegram_html(text) if text.strip() else None  # ≤ 4096, balanced tags, valid entities
         assert len(text) <= 4096
-        shown.append(html.unescape(text.split("\n\n", 1)[1]).rsplit("\n\n（", 1)[0] if len(texts) > 1
-                     else html.unescape(text.split("\n\n", 1)[1]))
+        shown.append(
+            html.unescape(text.split("\n\n", 1)[1]).rsplit("\n\n（", 1)[0]
+            if len(texts) > 1
+            else html.unescape(text.split("\n\n", 1)[1])
+        )
     assert "".join(shown).split() == [] or "".join("".join(shown).split()) == "".join(body.split())
 
 
@@ -52,3 +64,32 @@ def test_pages_break_at_paragraph_and_sentence_ends():
 
 
 PIECE_SLACK = 300
+
+
+def test_long_article_is_paged_within_the_limit(tmp_path, embedder):
+    """原文 of a long article: pages below 4096 characters with previous/next buttons."""
+    from bot.engine import Engine
+    from bot.pages import article_page
+    from bot.settings import load_settings
+
+    long_issue = tmp_path / "2023-03-06.txt"
+    long_issue.write_text(
+        "# 很长的文章 <测试> & 分页\n\n东昌府讯 " + "这是一段用于测试分页的文字。" * 900 + "\n\n(测试)", "utf-8"
+    )
+    IndexBuilder(IndexStore(tmp_path / "data", KEEP_VERSIONS), embedder, MAX_FILE_BYTES).build([long_issue])
+    engine = Engine(load_settings(data_dir=tmp_path / "data"))
+    engine.embedder = embedder
+    article_id = next(iter(engine.loaded.snapshot.articles))
+    pages, page, markup = [], 0, True
+    while markup is not None and page < 20:
+        text, markup = article_page(engine, article_id, page)
+        check_telegram_html(text)
+        pages.append(text)
+        labels = [b.text for row in markup.inline_keyboard for b in row] if markup else []
+        assert ("◀ 上一页" in labels) == (page > 0)
+        if "下一页 ▶" not in labels:
+            break
+        page += 1
+    assert len(pages) >= 4 and "&lt;测试&gt; &amp; 分页" in pages[0]
+    assert sum(p.count("这是一段用于测试分页的文字。") for p in pages) == 900
+    assert article_page(engine, "no-such-article", 0)[0] == "这篇文章已不在当前简报索引中。"

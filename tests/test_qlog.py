@@ -7,7 +7,7 @@ import hmac
 import os
 import sqlite3
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,11 +17,21 @@ from bot.flood import FloodLimiter
 from bot.pseudonym import Pseudonyms
 from bot.qlog import QuestionLog
 
+from conftest import RETENTION_DAYS
+
 
 def record(log, question, answered, user_id=5):
-    return log.record(user_id=user_id, chat_type="private", question=question, answered=answered,
-                      reason="answered" if answered else "low_confidence", top_article="t", top_issue="i",
-                      score=0.5, latency_ms=12.3)
+    return log.record(
+        user_id=user_id,
+        chat_type="private",
+        question=question,
+        answered=answered,
+        reason="answered" if answered else "low_confidence",
+        top_article="t",
+        top_issue="i",
+        score=0.5,
+        latency_ms=12.3,
+    )
 
 
 KEY = b"a master key kept outside the data directory"
@@ -47,8 +57,11 @@ def test_log_files_do_not_let_user_ids_be_recovered(data_dir, monkeypatch):
 
 
 def test_pseudonyms_are_keyed_and_rotate_by_period():
-    june, june_end, july = (datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 30, 23, tzinfo=timezone.utc),
-                            datetime(2026, 7, 1, tzinfo=timezone.utc))
+    june, june_end, july = (
+        datetime(2026, 6, 1, tzinfo=UTC),
+        datetime(2026, 6, 30, 23, tzinfo=UTC),
+        datetime(2026, 7, 1, tzinfo=UTC),
+    )
     monthly = Pseudonyms(KEY, "month")
     assert monthly.of(42, june) == monthly.of(42, june_end) != monthly.of(42, july)  # unlinkable across months
     assert monthly.of(42, june) != monthly.of(43, june)
@@ -61,14 +74,14 @@ def test_pseudonyms_are_keyed_and_rotate_by_period():
 
 def test_old_salted_log_is_rekeyed_and_its_salt_deleted(tmp_path):
     salt = "0123456789abcdef0123456789abcdef"
-    old = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY))
+    old = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY), retention_days=RETENTION_DAYS)
     record(old, "旧的问题", False)
     old.close()
     (tmp_path / "log_salt").write_text(salt)
     legacy = hashlib.sha256(f"{salt}:5".encode()).hexdigest()[:24]
     with sqlite3.connect(tmp_path / "q.sqlite") as db:  # as the salted version left it
         db.execute("UPDATE questions SET user_hash = ?", (legacy,))
-    log = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY))
+    log = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY), retention_days=RETENTION_DAYS)
     record(log, "新的问题", False)
     log.close()
     assert not (tmp_path / "log_salt").exists()
@@ -89,7 +102,7 @@ def test_hashes_not_ids_feedback_unanswered_and_retention(tmp_path):
     assert log.unanswered(5) == [("公积金怎么提取", 2), ("寒假什么时候放", 1)]
     assert log.questions_today() == 4
     assert log.user_hash(123456789) != log.user_hash(5) and "123456789" not in log.user_hash(123456789)
-    old = (datetime.now(timezone.utc) - timedelta(days=40)).date().isoformat()
+    old = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
     with sqlite3.connect(tmp_path / "q.sqlite") as db:
         db.execute("UPDATE questions SET day = ? WHERE id = ?", (old, a))
     log.prune()
@@ -105,7 +118,7 @@ def test_report_command_counts_days_in_the_configured_zone(capsys, tmp_path, mon
     monkeypatch.setenv("BULLETIN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("BULLETIN_TIMEZONE", "Pacific/Kiritimati")  # UTC+14: its day is rarely UTC's
     zone = ZoneInfo("Pacific/Kiritimati")
-    log = QuestionLog(tmp_path / "questions.sqlite", Pseudonyms(None), zone=zone)
+    log = QuestionLog(tmp_path / "questions.sqlite", Pseudonyms(None), zone=zone, retention_days=RETENTION_DAYS)
     record(log, "公积金怎么提取", False)
     record(log, "医保能在网上办吗", True)
     log.close()
@@ -154,7 +167,7 @@ def fill(folder):
 
 
 def test_full_disk_is_counted_and_logged_never_raised(full_disk, caplog):
-    log = QuestionLog(full_disk / "q.sqlite", Pseudonyms(None))
+    log = QuestionLog(full_disk / "q.sqlite", Pseudonyms(None), retention_days=RETENTION_DAYS)
     fill(full_disk)
     ids = [record(log, f"问题 {i}" * 200, False) for i in range(5)]  # nothing raised at the caller
     log.flush()
@@ -165,4 +178,5 @@ def test_full_disk_is_counted_and_logged_never_raised(full_disk, caplog):
     log.close()
     assert log.failures == 5
     assert sqlite3.connect(full_disk / "q.sqlite").execute("SELECT question FROM questions").fetchall() == [
-        ("磁盘空出来以后",)]
+        ("磁盘空出来以后",)
+    ]

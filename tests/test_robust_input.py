@@ -7,16 +7,18 @@ import json
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot.cli import main
-from index.normalize import clean_question, content_words, tokenize
 from bot.reply import split_message
+from index.normalize import clean_question, content_words, tokenize
 from index.parse import parse_issue
 from index.store import IndexStore
 from index.types import BulletinError
 
-from conftest import BULLETINS, NEW_ISSUE, REAL_ISSUE
+from conftest import BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, REAL_ISSUE
 from telegram_html import check_telegram_html
 
 RESIDENT_INPUT = {
@@ -87,23 +89,41 @@ def test_fuzz_parser_never_crashes(tmp_path_factory, text, encoding):
     except UnicodeEncodeError:
         return
     try:
-        issue = parse_issue(path)
+        issue = parse_issue(path, MAX_FILE_BYTES)
     except BulletinError:
         return
     assert all(a.body and a.title for a in issue.articles)
 
 
 @hsettings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(["# 标题", "## 另一篇", "", "东昌府讯 正文。", "断开的", "句子。", "(区医保局)",
-                                 "《评论》", "\u200b", "  ", "＃ 全角"]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "# 标题",
+                "## 另一篇",
+                "",
+                "东昌府讯 正文。",
+                "断开的",
+                "句子。",
+                "(区医保局)",
+                "《评论》",
+                "\u200b",
+                "  ",
+                "＃ 全角",
+            ]
+        ),
+        max_size=40,
+    )
+)
 def test_fuzz_parser_on_bulletin_like_lines(tmp_path_factory, lines):
     path = tmp_path_factory.mktemp("fuzz") / "2023-01-01.txt"
     path.write_text("\n".join(lines), "utf-8")
     try:
-        issue = parse_issue(path)
+        issue = parse_issue(path, MAX_FILE_BYTES)
     except BulletinError:
         return
-    assert len(issue.articles) + len(issue.empty_titles) == sum(1 for l in lines if l.startswith("#"))
+    assert len(issue.articles) + len(issue.empty_titles) == sum(1 for line in lines if line.startswith("#"))
 
 
 def bad_files(folder):
@@ -111,8 +131,12 @@ def bad_files(folder):
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 10)
     (folder / "not-a-bulletin.txt").write_text("这只是一封信，没有任何标题。", "utf-8")
     (folder / "headings-only.txt").write_text("# 标题一\n\n## 标题二\n", "utf-8")
-    return {"empty.txt": "empty", "binary.txt": "binary", "not-a-bulletin.txt": "no '# title' headings",
-            "headings-only.txt": "no article has a body"}
+    return {
+        "empty.txt": "empty",
+        "binary.txt": "binary",
+        "not-a-bulletin.txt": "no '# title' headings",
+        "headings-only.txt": "no article has a body",
+    }
 
 
 def test_directory_with_good_and_bad_files(capsys, tmp_path, monkeypatch):
@@ -133,13 +157,13 @@ def test_directory_with_good_and_bad_files(capsys, tmp_path, monkeypatch):
         assert f"FAILED {name}: " in out and reason in out.split(f"FAILED {name}: ")[1].splitlines()[0]
     assert "issues 3," in out
     assert "article cut to its first 30,000 characters: 2023-03-01: 超长文章" in out
-    snapshot = IndexStore(tmp_path / "data").load()
+    snapshot = IndexStore(tmp_path / "data", KEEP_VERSIONS).load()
     assert set(snapshot.issues) == {"2022-12-05-gbk", "000_5799bfe337b1a530", "2023-03-01"}
     assert any("0635-8329110" in a.body for a in snapshot.articles.values())  # GBK decoded right
 
 
 def test_all_bad_files_leave_the_current_version_untouched(capsys, data_dir, tmp_path):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     before = (store.current(), store.versions())
     folder = tmp_path / "bad"
     folder.mkdir()

@@ -11,9 +11,10 @@ import time
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
-from conftest import ADMIN, BULLETINS, NEW_ISSUE, TOKEN
+from conftest import ADMIN, BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, TOKEN
 from fake_telegram import BOT, callback, message, sticker
 from telegram_html import check_telegram_html
+
 
 async def replies(api, chat_id, count=1, method="sendMessage"):
     return await asyncio.to_thread(api.wait_for, method, count, chat_id)
@@ -84,7 +85,7 @@ async def test_article_full_of_markup_characters_pages_within_the_limit(bot, fak
     issue = tmp_path / "2023-03-06.txt"
     issue.write_text("# 符号很多的通知\n\n东昌府讯 " + ("A&B<C>D&&E" * 30 + "。") * 40 + "\n\n" + "&<>" * 1500, "utf-8")
     before = bot.engine.loaded.version
-    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir), embedder).add, [issue])
+    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).add, [issue])
     for _ in range(50):
         if bot.engine.loaded.version != before:
             break
@@ -190,8 +191,11 @@ async def test_reload_refused_for_non_admin_allowed_for_admin(bot, fake_api, cap
 
 
 async def test_forwarded_admin_command_is_refused(bot, fake_api):
-    forwarded = message("/status", 207, forward_origin={"type": "user", "date": 0,
-                                                        "sender_user": {"id": ADMIN, "is_bot": False, "first_name": "a"}})
+    forwarded = message(
+        "/status",
+        207,
+        forward_origin={"type": "user", "date": 0, "sender_user": {"id": ADMIN, "is_bot": False, "first_name": "a"}},
+    )
     fake_api.push(forwarded)
     assert (await replies(fake_api, 207))[0]["text"] == bot.engine.templates.render("not_admin")
 
@@ -208,12 +212,14 @@ async def test_new_issue_is_answered_without_restart(bot, fake_api, data_dir, em
     fake_api.push(message("元宵节灯会在哪里办", 208))
     assert "古楼广场" not in (await replies(fake_api, 208))[0]["text"]
 
-    await asyncio.to_thread(IndexBuilder(IndexStore(data_dir), embedder).add, [NEW_ISSUE])
+    await asyncio.to_thread(
+        IndexBuilder(IndexStore(data_dir, KEEP_VERSIONS), embedder, MAX_FILE_BYTES).add, [NEW_ISSUE]
+    )
     for _ in range(50):  # the watcher checks every 0.3 s
         if bot.engine.loaded.version != before:
             break
         await asyncio.sleep(0.1)
-    assert bot.engine.loaded.version == IndexStore(data_dir).current() != before
+    assert bot.engine.loaded.version == IndexStore(data_dir, KEEP_VERSIONS).current() != before
     fake_api.push(message("元宵节灯会在哪里办", 208))
     answer = (await replies(fake_api, 208, 2))[1]["text"]
     assert "古楼广场" in answer and "2023-02-06" in answer
@@ -221,8 +227,8 @@ async def test_new_issue_is_answered_without_restart(bot, fake_api, data_dir, em
 
 async def test_broken_new_version_keeps_serving_and_tells_admins(bot, fake_api, data_dir, embedder):
     before = bot.engine.loaded.version
-    store = IndexStore(data_dir)
-    await asyncio.to_thread(IndexBuilder(store, embedder).add, [NEW_ISSUE])
+    store = IndexStore(data_dir, KEEP_VERSIONS)
+    await asyncio.to_thread(IndexBuilder(store, embedder, MAX_FILE_BYTES).add, [NEW_ISSUE])
     broken = store.current()
     (data_dir / "versions" / broken / "meta.sqlite").write_bytes(b"not a database")
     # the watcher may have loaded it already in the instant before the damage: switch back first
@@ -267,11 +273,17 @@ async def test_webhook_mode_accepts_updates_with_the_secret(data_dir, fake_api, 
         assert registered[0]["secret_token"] == "s3cret-path-token"
         update = {"update_id": 1, **message("医保能在网上办吗", 701)}
         async with httpx.AsyncClient() as client:
-            wrong = await client.post(f"http://127.0.0.1:{port}/telegram/hook", json=update,
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            wrong = await client.post(
+                f"http://127.0.0.1:{port}/telegram/hook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            )
             assert wrong.status_code == 403
-            right = await client.post(f"http://127.0.0.1:{port}/telegram/hook", json=update,
-                                      headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-path-token"})
+            right = await client.post(
+                f"http://127.0.0.1:{port}/telegram/hook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-path-token"},
+            )
             assert right.status_code == 200
         reply = (await replies(fake_api, 701))[0]
         assert "聊城医保" in reply["text"]
@@ -280,30 +292,3 @@ async def test_webhook_mode_accepts_updates_with_the_secret(data_dir, fake_api, 
         await app.stop()
         await app.shutdown()
         services.log.close()
-
-
-def test_long_article_is_paged_within_the_limit(tmp_path, embedder):
-    """原文 of a long article: pages below 4096 characters with previous/next buttons."""
-    from bot.engine import Engine
-    from bot.handlers import article_page
-    from bot.settings import load_settings
-
-    long_issue = tmp_path / "2023-03-06.txt"
-    long_issue.write_text("# 很长的文章 <测试> & 分页\n\n东昌府讯 " + "这是一段用于测试分页的文字。" * 900 + "\n\n(测试)", "utf-8")
-    IndexBuilder(IndexStore(tmp_path / "data"), embedder).build([long_issue])
-    engine = Engine(load_settings(data_dir=tmp_path / "data"))
-    engine.embedder = embedder
-    article_id = next(iter(engine.loaded.snapshot.articles))
-    pages, page, markup = [], 0, True
-    while markup is not None and page < 20:
-        text, markup = article_page(engine, article_id, page)
-        check_telegram_html(text)
-        pages.append(text)
-        labels = [b.text for row in markup.inline_keyboard for b in row] if markup else []
-        assert ("◀ 上一页" in labels) == (page > 0)
-        if "下一页 ▶" not in labels:
-            break
-        page += 1
-    assert len(pages) >= 4 and "&lt;测试&gt; &amp; 分页" in pages[0]
-    assert sum(p.count("这是一段用于测试分页的文字。") for p in pages) == 900
-    assert article_page(engine, "no-such-article", 0)[0] == "这篇文章已不在当前简报索引中。"

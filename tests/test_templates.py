@@ -21,8 +21,10 @@ class _BlockDumper(yaml.SafeDumper):
     """Writes multi-line templates as `|` blocks, the way admins write them."""
 
 
-_BlockDumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))
+_BlockDumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None),
+)
 
 
 @pytest.fixture
@@ -55,8 +57,11 @@ def test_broken_template_keeps_the_old_ones_and_reports_the_file_line(template_f
     templates = Templates(template_file)
     before = templates.render("flood", seconds=5)
     edit(template_file, "flood", "第一行\n第二行 {% if %}\n第三行")
-    with pytest.raises(TemplateError, match=rf"templates.yaml, line {file_line(template_file, '第二行')}, "
-                                            r"template 'flood': Expected an expression"):
+    with pytest.raises(
+        TemplateError,
+        match=rf"templates.yaml, line {file_line(template_file, '第二行')}, "
+        r"template 'flood': Expected an expression",
+    ):
         templates.reload()
     assert templates.render("flood", seconds=5) == before
 
@@ -93,34 +98,53 @@ def test_values_are_html_escaped(template_file):
 
 
 # Each of these passed /reload before and then broke every answer.
-@pytest.mark.parametrize("name, text, why, bad", [
-    ("answer", "{% for part in parts %}{{ part.html }}<br>\n——《{{ part.title }}》{% endfor %}",
-     r"<br> is not a Telegram tag", "<br>"),
-    ("answer", "{% for part in parts %}\n<b>{{ part.html }}\n——《{{ part.title }}》{% endfor %}", r"<b> is never closed", "<b>"),
-    ("answer", "引用：\n{{ parts[0].text.__class__ }}", r"unsafe", "__class__"),
-    ("related", "{% if confidence > 1 %}可能相关：\n{{ parts[0].text }}{% endif %}", r"empty", "{% if"),
-    ("answer", "{{ parts[0].title }}\n{{ parts[0].titel }}", r"has no attribute 'titel'", "titel"),
-    ("error", "出错了 & 请重试", r"bare '&'", "出错了"),
-])
+@pytest.mark.parametrize(
+    "name, text, why, bad",
+    [
+        (
+            "answer",
+            "{% for part in parts %}{{ part.html }}<br>\n——《{{ part.title }}》{% endfor %}",
+            r"<br> is not a Telegram tag",
+            "<br>",
+        ),
+        (
+            "answer",
+            "{% for part in parts %}\n<b>{{ part.html }}\n——《{{ part.title }}》{% endfor %}",
+            r"<b> is never closed",
+            "<b>",
+        ),
+        ("answer", "引用：\n{{ parts[0].text.__class__ }}", r"unsafe", "__class__"),
+        ("related", "{% if confidence > 1 %}可能相关：\n{{ parts[0].text }}{% endif %}", r"empty", "{% if"),
+        ("answer", "{{ parts[0].title }}\n{{ parts[0].titel }}", r"has no attribute 'titel'", "titel"),
+        ("error", "出错了 & 请重试", r"bare '&'", "出错了"),
+    ],
+)
 def test_template_that_renders_badly_is_refused_at_reload(template_file, name, text, why, bad):
     templates = Templates(template_file)
     edit(template_file, name, text)
     with pytest.raises(TemplateError, match=why) as error:
         templates.reload()
     assert f"line {file_line(template_file, bad, name)}, template {name!r}" in str(error.value)
-    assert "医保" in templates.render("answer", parts=[{"title": "医保", "date": "d", "source": "", "issue": "i",
-                                                       "text": "t", "html": "t", "newer": []}],
-                                      age_days=1, stale_notice="", confidence=0.9)
+    assert "医保" in templates.render(
+        "answer",
+        parts=[{"title": "医保", "date": "d", "source": "", "issue": "i", "text": "t", "html": "t", "newer": []}],
+        age_days=1,
+        stale_notice="",
+        confidence=0.9,
+    )
 
 
-@pytest.mark.parametrize("attack, why", [
-    ("{{ 9**(9**9) }}", "power too large"),
-    ("{{ 'x'*10**9 }}", "repeat too large"),
-    ("{{ 'x'|center(999999999) }}", "value too large"),
-    ("{{ '%999999999d' % 1 }}", "width too large"),
-    ("{% for i in range(9000) %}{% for j in range(9000) %}{% endfor %}{% endfor %}", "longer than 2 s"),
-    ("{% for i in range(9000) %}{{ seconds }} 秒{% endfor %}", "output longer than"),
-])
+@pytest.mark.parametrize(
+    "attack, why",
+    [
+        ("{{ 9**(9**9) }}", "power too large"),
+        ("{{ 'x'*10**9 }}", "repeat too large"),
+        ("{{ 'x'|center(999999999) }}", "value too large"),
+        ("{{ '%999999999d' % 1 }}", "width too large"),
+        ("{% for i in range(9000) %}{% for j in range(9000) %}{% endfor %}{% endfor %}", "longer than 2 s"),
+        ("{% for i in range(9000) %}{{ seconds }} 秒{% endfor %}", "output longer than"),
+    ],
+)
 def test_hostile_template_is_refused_quickly_and_in_little_memory(template_file, attack, why):
     """`9**(9**9)` hung the loader for over 30 s, `'x'*10**9` took 1 GB, a nested loop blocked the bot."""
     edit(template_file, "flood", "请稍候\n" + attack)
@@ -131,7 +155,7 @@ def test_hostile_template_is_refused_quickly_and_in_little_memory(template_file,
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - memory < 100_000  # KiB: no big value here
     # the line of the attack; an output cap is hit after the template ran, at its first line
     lines = (file_line(template_file, attack[:12]), file_line(template_file, "请稍候"))
-    assert any(f"line {line}, template 'flood'" in str(error.value) for line in lines[:1 + ("output" in why)])
+    assert any(f"line {line}, template 'flood'" in str(error.value) for line in lines[: 1 + ("output" in why)])
 
 
 def test_template_failing_at_run_time_gets_the_built_in_reply(template_file, caplog):
@@ -142,24 +166,34 @@ def test_template_failing_at_run_time_gets_the_built_in_reply(template_file, cap
     reply = render_answer(templates, answer, stale_after_days=90)
     assert reply.startswith("抱歉，现有简报中没有找到") and "12345" in reply
     assert "template 'no_answer' failed at run time" in caplog.text
-    assert render_answer(templates, Answer(question="好", outcome="none", reason="no_index_match"), 90) == "抱歉，没有找到。"
+    assert (
+        render_answer(templates, Answer(question="好", outcome="none", reason="no_index_match"), 90)
+        == "抱歉，没有找到。"
+    )
 
 
 def test_slow_branch_at_run_time_is_stopped(template_file):
-    edit(template_file, "flood", "请 {{ seconds }} 秒后再试。"
-                                 "{% if seconds == 7 %}{% for i in range(9000) %}{% for j in range(9000) %}"
-                                 "{% endfor %}{% endfor %}{% endif %}")
+    edit(
+        template_file,
+        "flood",
+        "请 {{ seconds }} 秒后再试。"
+        "{% if seconds == 7 %}{% for i in range(9000) %}{% for j in range(9000) %}"
+        "{% endfor %}{% endfor %}{% endif %}",
+    )
     templates = Templates(template_file)
     started = time.monotonic()
     assert templates.render("flood", seconds=7) == "您提问太快了，请稍后再试。"
     assert time.monotonic() - started < 4
 
 
-@pytest.mark.parametrize("attack", [
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ seconds.__class__.__init__.__globals__ }}",
-    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ seconds.__class__.__init__.__globals__ }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    ],
+)
 def test_sandbox_blocks_python_objects(template_file, attack):
     edit(template_file, "flood", attack)
     with pytest.raises(TemplateError, match="unsafe|undefined|not safely callable"):

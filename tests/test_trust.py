@@ -22,15 +22,18 @@ def article(engine, title):
     return next(a for a in engine.loaded.snapshot.articles.values() if a.title == title)
 
 
-@pytest.mark.parametrize("question", [
-    "公积金怎么提取",  # 1. a neighbouring service the bulletins never cover
-    "新生儿怎么落户",
-    "Where can I renew my passport?",
-    "明天天气怎么样",
-    "游泳馆年卡多少钱",  # 2. an attribute the article does not state
-    "钟吾医院能打狂犬疫苗吗",
-    "茌平区加装电梯补贴多少钱",  # 3. another place than the article's
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "公积金怎么提取",  # 1. a neighbouring service the bulletins never cover
+        "新生儿怎么落户",
+        "Where can I renew my passport?",
+        "明天天气怎么样",
+        "游泳馆年卡多少钱",  # 2. an attribute the article does not state
+        "钟吾医院能打狂犬疫苗吗",
+        "茌平区加装电梯补贴多少钱",  # 3. another place than the article's
+    ],
+)
 def test_what_the_bulletins_do_not_state_is_never_given_as_the_answer(engine, question):
     answer = engine.ask(question)
     assert answer.outcome != "answer"
@@ -42,8 +45,11 @@ def test_a_place_the_article_does_not_name_is_evidence_against_it(engine):
     assert place_missing("荆州沙市区的补贴多少", "荆州区补贴标准为每人500元") == 1.0
     assert place_missing("东昌府区加装电梯补贴多少", "东昌府区每部电梯补贴15万元") == 0.0
     context = QuestionContext.ask(engine.loaded.retriever, clean_question("茌平区加装电梯补贴多少钱"), 360)
-    lift = next(c for c in weigh(context, candidate_hits(context), engine.model.sentence_scores)
-                if c.hit.article.title.startswith("既有住宅加装电梯补贴"))
+    lift = next(
+        c
+        for c in weigh(context, candidate_hits(context), engine.model.sentence_scores)
+        if c.hit.article.title.startswith("既有住宅加装电梯补贴")
+    )
     assert lift.evidence.missing_place == 1.0
 
 
@@ -59,13 +65,25 @@ def test_superseded_site_lists_are_not_served(engine, question):
 def test_a_quote_from_an_older_article_names_the_newer_one(engine):
     gas = article(engine, "冬季燃气安全检查进小区 燃气泄漏这样处置")
     sentences = article_sentences(gas.body)
-    part = AnswerPart(issue_id=gas.issue_id, title=gas.title, issue_date=date(2022, 12, 5), source=gas.source,
-                      article_id=gas.article_id, score=1.0, probability=0.9, quote=Quote((sentences[-1],)),
-                      asked=("phone",), newer=(("老旧燃气表免费更换 入户人员持证上岗", date(2023, 3, 13)),))
+    part = AnswerPart(
+        issue_id=gas.issue_id,
+        title=gas.title,
+        issue_date=date(2022, 12, 5),
+        source=gas.source,
+        article_id=gas.article_id,
+        score=1.0,
+        probability=0.9,
+        quote=Quote((sentences[-1],)),
+        asked=("phone",),
+        newer=(("老旧燃气表免费更换 入户人员持证上岗", date(2023, 3, 13)),),
+    )
     from bot.answer import Answer
 
-    reply = render_answer(engine.templates, Answer(question="燃气公司电话", outcome="answer", reason="answered",
-                                                   parts=[part], age_days=10), 90)
+    reply = render_answer(
+        engine.templates,
+        Answer(question="燃气公司电话", outcome="answer", reason="answered", parts=[part], age_days=10),
+        90,
+    )
     assert "此后《老旧燃气表免费更换 入户人员持证上岗》（2023-03-13）更新了相关内容" in reply
 
 
@@ -115,8 +133,10 @@ def test_a_list_cut_to_fit_says_how_long_it_is(engine):
 
 
 def test_the_asked_fact_is_bold_in_the_reply(engine):
-    assert str(highlight("到室外拨打24小时抢修电话0635-8329110。", ("phone",))) == \
-        "到室外拨打24小时抢修电话<b>0635-8329110</b>。"
+    assert (
+        str(highlight("到室外拨打24小时抢修电话0635-8329110。", ("phone",)))
+        == "到室外拨打24小时抢修电话<b>0635-8329110</b>。"
+    )
     assert str(highlight("a < b 电话0635-8329110", ())) == "a &lt; b 电话0635-8329110"
     answer = engine.ask("柳园南路封到啥时候？过年除夕公交几点收车")
     assert answer.outcome == "answer" and "<b>18:00</b>" in engine.render(answer)

@@ -12,7 +12,7 @@ import pytest
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
-from conftest import ADMIN, NEW_ISSUE
+from conftest import ADMIN, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE
 from fake_telegram import message
 
 
@@ -40,7 +40,7 @@ async def wait_serving(services, version, seconds=10.0):
 
 
 async def test_watcher_survives_a_malformed_manifest_and_keeps_watching(bot, fake_api, data_dir, caplog):
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     before = bot.engine.serving
     broken = copy_version(data_dir, before, "v0098-20990101T000000", files_as_list=True)
     store.switch(broken)
@@ -60,7 +60,7 @@ async def test_watcher_survives_a_malformed_manifest_and_keeps_watching(bot, fak
 async def test_watcher_survives_an_unexpected_error(bot, fake_api, data_dir, caplog, monkeypatch):
     """Not only BulletinError: any exception while loading (here a failure injected into loading,
     as an out-of-memory error in FAISS would be) is logged and reported, and watching goes on."""
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     before = bot.engine.serving
     real_load = store.load.__func__
 
@@ -83,9 +83,9 @@ async def test_watcher_survives_an_unexpected_error(bot, fake_api, data_dir, cap
 def test_start_up_serves_the_newest_loadable_version_when_current_does_not_load(settings, embedder, data_dir):
     from bot.engine import Engine
 
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     first = store.current()
-    IndexBuilder(store, embedder).add([NEW_ISSUE])
+    IndexBuilder(store, embedder, MAX_FILE_BYTES).add([NEW_ISSUE])
     second = store.current()
     (data_dir / "versions" / second / "meta.sqlite").write_bytes(b"not a database")
     engine = Engine(settings)
@@ -106,9 +106,9 @@ def test_start_up_serves_the_newest_loadable_version_when_current_does_not_load(
 @pytest.fixture
 def broken_current(data_dir, embedder):
     """Before the bot starts: a newer version is current but its metadata is damaged."""
-    store = IndexStore(data_dir)
+    store = IndexStore(data_dir, KEEP_VERSIONS)
     first = store.current()
-    IndexBuilder(store, embedder).add([NEW_ISSUE])
+    IndexBuilder(store, embedder, MAX_FILE_BYTES).add([NEW_ISSUE])
     (data_dir / "versions" / store.current() / "meta.sqlite").write_bytes(b"not a database")
     return first, store.current()
 

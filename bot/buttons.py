@@ -1,0 +1,94 @@
+"""Inline buttons: the callback-data format (encoding, decoding, the patterns the handlers are
+routed by) and the keyboards built from it.
+
+    art:<article_id>:<page>   原文 under an answer: the article's page, sent as a new message
+    pg:<article_id>:<page>    previous/next under a 原文 page: that page, in place
+    fb:<log_id>:<1|0>         👍 / 👎 for the logged question
+
+Telegram allows 64 bytes of callback data; an article id is 16 hex characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.answer import Answer
+
+ARTICLE, PAGE, VOTE = "art", "pg", "fb"
+# Routed by prefix only: a malformed rest is decoded leniently (page 0, a vote not stored), as
+# Telegram may deliver buttons of an older message or version.
+ARTICLE_PATTERN = re.compile(f"^{ARTICLE}:")
+PAGE_PATTERN = re.compile(f"^{PAGE}:")
+VOTE_PATTERN = re.compile(f"^{VOTE}:")
+VOTED = " ✓"
+
+
+def article_data(kind: str, article_id: str, page: int) -> str:
+    """Callback data for a 原文 (ARTICLE) or previous/next (PAGE) button."""
+    return f"{kind}:{article_id}:{page}"
+
+
+def vote_data(log_id: int, helpful: bool) -> str:
+    """Callback data for a 👍 (helpful) or 👎 button."""
+    return f"{VOTE}:{log_id}:{int(helpful)}"
+
+
+def decode_article(data: str) -> tuple[str, int]:
+    """(article id, page) of a 原文 or previous/next button; page 0 when it is not a number."""
+    _, _, rest = data.partition(":")
+    article_id, _, page = rest.partition(":")
+    return article_id, int(page) if page.isdigit() else 0
+
+
+def decode_vote(data: str) -> tuple[int | None, bool]:
+    """(log id, helpful) of a feedback button; no log id when it is not a number."""
+    _, _, rest = data.partition(":")
+    log_id, _, value = rest.partition(":")
+    return (int(log_id) if log_id.isdigit() else None), value == "1"
+
+
+def answer_keyboard(answer: Answer, log_id: int) -> InlineKeyboardMarkup:
+    """原文 button(s) for the quoted articles, and 👍 / 👎 feedback."""
+    rows = []
+    if answer.answered:
+        labels = ["原文"] if len(answer.parts) == 1 else [f"原文 {i}" for i in range(1, len(answer.parts) + 1)]
+        rows.append(
+            [
+                InlineKeyboardButton(label, callback_data=article_data(ARTICLE, part.article_id, 0))
+                for label, part in zip(labels, answer.parts)
+            ]
+        )
+    rows.append(
+        [
+            InlineKeyboardButton("👍", callback_data=vote_data(log_id, True)),
+            InlineKeyboardButton("👎", callback_data=vote_data(log_id, False)),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def page_keyboard(article_id: str, page: int, pages: int) -> InlineKeyboardMarkup | None:
+    """◀ 上一页 / 下一页 ▶ under page `page` (from 0) of `pages`; None for a single page."""
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton("◀ 上一页", callback_data=article_data(PAGE, article_id, page - 1)))
+    if page < pages - 1:
+        buttons.append(InlineKeyboardButton("下一页 ▶", callback_data=article_data(PAGE, article_id, page + 1)))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def ticked_vote(markup: InlineKeyboardMarkup, pressed: str) -> InlineKeyboardMarkup | None:
+    """The buttons with the pressed 👍/👎 ticked and the other not; None when it already was."""
+
+    def tick(b: InlineKeyboardButton) -> InlineKeyboardButton:
+        if not VOTE_PATTERN.match(str(b.callback_data or "")):
+            return b
+        return InlineKeyboardButton(
+            b.text.removesuffix(VOTED) + (VOTED if b.callback_data == pressed else ""), callback_data=b.callback_data
+        )
+
+    rows = [[tick(b) for b in row] for row in markup.inline_keyboard]
+    before = [b.text for row in markup.inline_keyboard for b in row]
+    return None if [b.text for row in rows for b in row] == before else InlineKeyboardMarkup(rows)
