@@ -7,9 +7,12 @@ import json
 from datetime import date
 from pathlib import Path
 
+from bot.retrieve import HybridRetriever
 from bot.settings import Settings
+from bot.tuning import LINKS
 from index.builder import IndexBuilder, bulletin_files
 from index.embed import Embedder
+from index.links import topic_links
 from index.manifest import describe_operation
 from index.parse import MAX_ARTICLE_CHARS
 from index.report import BuildReport
@@ -36,6 +39,7 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     remove.add_argument("issue")
     listing = sub.add_parser("list", help="versions, the current one, issues and counts")
     listing.add_argument("--json", action="store_true")
+    listing.add_argument("--links", action="store_true", help="also: articles of different issues on one topic")
     rollback = sub.add_parser(
         "rollback", help="undo the last change (restore the current version's parent), or make VERSION current"
     )
@@ -189,8 +193,22 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
         current = next((v for v in listing["versions"] if v["current"]), None)
         for issue_id, info in (current or {}).get("issues_list", {}).items():
             print(f"    {info['date']}  {issue_id}  ({info['articles']} articles)")
+        if args.links and current:
+            print_links(store, embedder)
         return 0
     return verify(store, settings.embedding_model, args.version)
+
+
+def print_links(store: IndexStore, embedder: Embedder) -> None:
+    """The topic links answers use to prefer the newest article (older → newer, with their cosine)."""
+    snapshot = store.load(model=embedder.model_name)
+    rows, vectors = HybridRetriever(snapshot, embedder).article_vectors()  # article id → row of vectors
+    ids = list(rows)
+    dates = [snapshot.issues[snapshot.articles[a].issue_id].dated for a in ids]
+    print("topic links (older → newer):")
+    for link in topic_links(ids, vectors, dates, min_cosine=LINKS.min_cosine, per_article=LINKS.per_article):
+        old, new = snapshot.articles[link.older], snapshot.articles[link.newer]
+        print(f"    {old.issue_id} 《{old.title}》 → {new.issue_id} 《{new.title}》  {link.similarity:.2f}")
 
 
 def verify(store: IndexStore, model: str, version: str | None) -> int:

@@ -53,7 +53,7 @@ class LinkKnobs:
     answerability model still decides whether a linked article answers the question."""
 
     min_cosine: float = 0.60
-    per_article: int = 5
+    per_article: int = 5  # links listed per article by `index list --links`
 
 
 RETRIEVAL = RetrievalKnobs()

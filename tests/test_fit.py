@@ -56,7 +56,7 @@ def test_a_broken_model_file_is_a_clear_error(tmp_path):
         AnswerModel.load(broken)
 
 
-def test_articles_on_the_same_topic_across_issues_are_linked(engine):
+def test_articles_on_the_same_topic_across_issues_are_linked(engine, capsys):
     retriever = engine.loaded.retriever
     ids = {a.title: a.article_id for a in engine.loaded.snapshot.articles.values()}
     library = [
@@ -66,3 +66,6 @@ def test_articles_on_the_same_topic_across_issues_are_linked(engine):
     ]
     assert retriever.linked(library[0], library[1]) and retriever.linked(library[1], library[2])
     assert not retriever.linked(library[0], ids["冬季火灾高发 这些消防安全常识要牢记"])
+    assert main(["index", "list", "--links"]) == 0
+    out = capsys.readouterr().out
+    assert "《区图书馆、文化馆暂停对外开放》 → 2022-12-12 《区图书馆、文化馆12月10日起恢复开放》" in out
