@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from bot.evidence import (
     Evidence,
     SentenceEvidence,
-    is_chinese_question,
     kind_flags,
     missing_words,
     place_missing,
@@ -19,7 +18,7 @@ from bot.facts import FactKind, asked_kinds, names_topic, topic_words
 from bot.quote import Quote, Sentence, article_sentences, choose_quote, sentence_evidence
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
 from bot.tuning import ANSWER, QUOTE
-from index.normalize import normalize_text
+from index.normalize import is_chinese, normalize_text
 
 
 @dataclass
@@ -42,7 +41,7 @@ class QuestionContext:
         self.text = retrieval.normalized
         self.kinds: list[FactKind] = asked_kinds(self.text)
         self.topic = topic_words(self.text, self.kinds)
-        self.chinese = is_chinese_question(self.text)
+        self.chinese = float(is_chinese(self.text))
 
     @classmethod
     def ask(cls, retriever: HybridRetriever, question: str, budget: int) -> QuestionContext:

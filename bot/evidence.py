@@ -145,7 +145,3 @@ def kind_flags(question: str, kinds: list[FactKind], quote: list[str], article: 
     if not kinds:
         return 0.0, 0.0, 0.0
     return 1.0, float(bool(unstated(question, quote))), float(bool(unstated(question, [article])))
-
-
-def is_chinese_question(question: str) -> float:
-    return float(is_chinese(question))

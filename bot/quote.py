@@ -15,7 +15,7 @@ from bot.evidence import SentenceEvidence
 from bot.facts import FactKind, states_kind, unstated
 from bot.tuning import QUOTE
 from index.normalize import normalize_text
-from index.text import QUOTE_END, SEMICOLONS, char_class
+from index.text import QUOTE_END
 
 # "东昌府讯 ", "本报讯　", "聊城讯（记者 张三）": the dateline says who reported, not what was asked.
 DATELINE = re.compile(r"^\s*[\u4e00-\u9fff]{1,8}讯(?:\s*[（(][^）)]{0,30}[）)][\s　]*|[\s　]+)")
@@ -26,8 +26,6 @@ LIST_ITEM = re.compile(
     r"|^\s*(?:\d+|[一二三四五六七八九十]+)[.、．]"
     r"|^\s*[（(][一二三四五六七八九十\d]+[）)]"
 )
-# A list written inside one sentence: "发热门诊：A；B；C。"
-INLINE_ITEMS = re.compile(char_class(SEMICOLONS))
 GAP = "……"
 
 

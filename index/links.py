@@ -25,19 +25,17 @@ def topic_links(
     *,
     min_cosine: float,
     per_article: int,
-    only: set[str] | None = None,
 ) -> list[TopicLink]:
-    """Link each article (or each of `only`) to its nearest articles of other issue dates whose mean
+    """Link each article to its nearest articles of other issue dates whose mean
     passage vectors (unit rows of `vectors`) have cosine ≥ min_cosine; one link per pair."""
     if len(article_ids) < 2:
         return []
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    rows = [i for i, a in enumerate(article_ids) if only is None or a in only]
     k = min(len(article_ids), per_article * 4 + 1)  # same-issue neighbours are skipped, so look further
-    sims, found = index.search(np.ascontiguousarray(vectors[rows], dtype=np.float32), k)
+    sims, found = index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
     links: dict[tuple[str, str], TopicLink] = {}
-    for row, row_sims, row_found in zip(rows, sims, found):
+    for row, (row_sims, row_found) in enumerate(zip(sims, found)):
         kept = 0
         for similarity, other in zip(row_sims, row_found):
             if other < 0 or similarity < min_cosine or kept >= per_article:
