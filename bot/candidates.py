@@ -126,7 +126,7 @@ def _evidence(
 ) -> Evidence:
     retriever, words = q.retriever, q.retrieval.words
     article = retriever.article_text(hit.article.article_id)
-    quoted = [normalize_text(s.text) for s in quote.sentences]
+    quoted = [s.normalized for s in quote.sentences]
     quote_text = " ".join(quoted)
     quoted_sims = [similarities.get(s.index, 0.0) for s in quote.sentences]
     missing_max, missing_share = missing_words(words, article)

@@ -89,7 +89,7 @@ def fit_sentences(retriever: HybridRetriever, questions: list[EvalQuestion], bud
         for v in views:
             for sentence, evidence in zip(v.sentences, v.evidence(context)):
                 rows.append(evidence.vector())
-                labels.append(int(any(w in normalize_text(sentence.text) for w in wanted)))
+                labels.append(int(any(w in sentence.normalized for w in wanted)))
     x, y = np.array(rows), np.array(labels)
     if len(set(y.tolist())) < 2:
         raise BulletinError("fit: no sentence of a gold article holds a must_contain string; check the labels")

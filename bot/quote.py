@@ -36,6 +36,7 @@ class Sentence:
     text: str
     paragraph: int
     index: int  # position in the article, counting every sentence
+    normalized: str  # normalize_text(text), computed once: every later step matches against it
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,12 @@ def article_sentences(body: str) -> list[Sentence]:
             text = piece.strip()
             if not sentences:
                 text = strip_dateline(text)
-            key = normalize_text(strip_dateline(text))
+            normalized = normalize_text(text)
+            bare = strip_dateline(text)  # a repeat that carries a dateline is still a repeat
+            key = normalized if bare == text else normalize_text(bare)
             if text and key not in seen:
                 seen.add(key)
-                sentences.append(Sentence(text, number, len(sentences)))
+                sentences.append(Sentence(text, number, len(sentences), normalized))
     return sentences
 
 
@@ -107,7 +110,7 @@ def choose_quote(
     order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
     best = order[0]
     chosen = {best}
-    normalized = [normalize_text(s.text) for s in sentences]
+    normalized = [s.normalized for s in sentences]
 
     def stated(indices: set[int]) -> set[str]:
         return {k.name for k in kinds for i in indices if states_kind(k, normalized[i])}
@@ -131,52 +134,50 @@ def choose_quote(
     # the runner-up joins when it is nearly as likely to hold the answer: one sentence alone often misses it
     if len(order) > 1 and scores[order[1]] >= QUOTE.second_share * scores[best]:
         chosen.add(order[1])
-    chosen = _whole_lists(sentences, chosen)
-    return _within_budget(sentences, chosen, best, budget)
-
-
-def _whole_lists(sentences: list[Sentence], chosen: set[int]) -> set[int]:
-    """Extend a chosen list item to its whole run of items (第一步…第四步)."""
     items = [bool(LIST_ITEM.search(s.text)) for s in sentences]
-    extended = set(chosen)
-    for i in chosen:
-        if not items[i]:
-            continue
-        lo = hi = i
-        while lo > 0 and items[lo - 1]:
-            lo -= 1
-        while hi + 1 < len(items) and items[hi + 1]:
-            hi += 1
-        # the sentence introducing the list ("办理步骤如下：") belongs with it
-        if lo > 0 and sentences[lo - 1].text.rstrip("。").endswith(("：", ":")):
-            lo -= 1
-        extended.update(range(lo, hi + 1))
-    return extended
+    chosen = _whole_lists(sentences, items, chosen)
+    return _within_budget(sentences, items, chosen, best, budget)
 
 
-def _within_budget(sentences: list[Sentence], chosen: set[int], best: int, budget: int) -> Quote:
-    """Drop the chosen sentences farthest from the best one until the quote fits; say when a list is cut."""
-    keep = sorted(chosen, key=lambda i: (abs(i - best), i))
-    while len(keep) > 1 and sum(len(sentences[i].text) for i in keep) > budget:
-        keep.pop()
-    run = [i for i in range(len(sentences)) if LIST_ITEM.search(sentences[i].text)]
-    picked = tuple(sentences[i] for i in sorted(keep))
-    in_run = [i for i in keep if i in run]
-    run_size = _run_length(sentences, in_run[0]) if in_run else 0
-    partial = run_size if in_run and len(in_run) < run_size else 0
-    if len(picked) == 1 and len(picked[0].text) > budget:
-        picked = (_cut_long(picked[0], budget),)
-    return Quote(picked, partial)
-
-
-def _run_length(sentences: list[Sentence], i: int) -> int:
-    items = [bool(LIST_ITEM.search(s.text)) for s in sentences]
+def _list_run(items: list[bool], i: int) -> range:
+    """The run of consecutive list items around item i."""
     lo = hi = i
     while lo > 0 and items[lo - 1]:
         lo -= 1
     while hi + 1 < len(items) and items[hi + 1]:
         hi += 1
-    return hi - lo + 1
+    return range(lo, hi + 1)
+
+
+def _whole_lists(sentences: list[Sentence], items: list[bool], chosen: set[int]) -> set[int]:
+    """Extend a chosen list item to its whole run of items (第一步…第四步)."""
+    extended = set(chosen)
+    for i in chosen:
+        if not items[i]:
+            continue
+        run = _list_run(items, i)
+        # the sentence introducing the list ("办理步骤如下：") belongs with it
+        lo = (
+            run.start - 1
+            if run.start > 0 and sentences[run.start - 1].text.rstrip("。").endswith(("：", ":"))
+            else run.start
+        )
+        extended.update(range(lo, run.stop))
+    return extended
+
+
+def _within_budget(sentences: list[Sentence], items: list[bool], chosen: set[int], best: int, budget: int) -> Quote:
+    """Drop the chosen sentences farthest from the best one until the quote fits; say when a list is cut."""
+    keep = sorted(chosen, key=lambda i: (abs(i - best), i))
+    while len(keep) > 1 and sum(len(sentences[i].text) for i in keep) > budget:
+        keep.pop()
+    picked = tuple(sentences[i] for i in sorted(keep))
+    in_run = [i for i in keep if items[i]]
+    run_size = len(_list_run(items, in_run[0])) if in_run else 0
+    partial = run_size if in_run and len(in_run) < run_size else 0
+    if len(picked) == 1 and len(picked[0].text) > budget:
+        picked = (_cut_long(picked[0], budget),)
+    return Quote(picked, partial)
 
 
 def _cut_long(sentence: Sentence, budget: int) -> Sentence:
@@ -184,7 +185,7 @@ def _cut_long(sentence: Sentence, budget: int) -> Sentence:
     text = sentence.text
     cut = max(text.rfind(mark, 0, budget - 2) for mark in "；;，,")
     cut = cut + 1 if cut > budget // 3 else budget - 2
-    return Sentence(text[:cut] + GAP, sentence.paragraph, sentence.index)
+    return Sentence(text[:cut] + GAP, sentence.paragraph, sentence.index, normalize_text(text[:cut] + GAP))
 
 
 def sentence_evidence(
@@ -199,7 +200,7 @@ def sentence_evidence(
     best, second = passages
     out = []
     for sentence in sentences:
-        normalized = normalize_text(sentence.text)
+        normalized = sentence.normalized
         asked = any(states_kind(k, normalized) for k in kinds)
         out.append(
             SentenceEvidence(
