@@ -86,7 +86,7 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
     """Weigh the top articles and the newer articles linked to them; the newest that answers wins."""
     if not q.retrieval.hits:
         return None
-    weighed = weigh(q, candidate_hits(q), model.sentence_scores)
+    weighed = weigh(q, candidate_hits(q), model.sentence.scores)
     for candidate in weighed:
         candidate.probability = model.probability(candidate.evidence)
     chosen, same = choose(weighed, q.retriever.linked, model.recency_margin)

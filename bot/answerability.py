@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -59,7 +60,12 @@ class Linear:
         return (x - self.mean) / self.scale
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        return np.array([sigmoid(float(row @ self.weights) + self.intercept) for row in self.standardise(x)])
+        z = np.clip(self.standardise(x) @ self.weights + self.intercept, -60.0, 60.0)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def scores(self, evidence: Sequence[Evidence | SentenceEvidence]) -> list[float]:
+        """The probability for each piece of evidence."""
+        return self.probabilities(np.array([e.vector() for e in evidence])).tolist() if evidence else []
 
     def to_json(self) -> dict:
         return {
@@ -112,12 +118,6 @@ class AnswerModel:
             sigmoid(self.trees_baseline + sum(t.predict(row) for t in self.trees)) for row in self.linear.standardise(x)
         ]
         return (self.linear.probabilities(x) + np.array(trees)) / 2
-
-    def sentence_scores(self, evidence: list[SentenceEvidence]) -> list[float]:
-        """Probability, per sentence, that it states the answer."""
-        if not evidence:
-            return []
-        return self.sentence.probabilities(np.array([e.vector() for e in evidence])).tolist()
 
     def outcome(self, probability: float) -> Outcome:
         if probability >= self.answer_threshold:

@@ -93,8 +93,7 @@ def fit_sentences(retriever: HybridRetriever, questions: list[EvalQuestion], bud
     x, y = np.array(rows), np.array(labels)
     if len(set(y.tolist())) < 2:
         raise BulletinError("fit: no sentence of a gold article holds a must_contain string; check the labels")
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    mean, scale = _standardisation(x)
     model = LogisticRegression(C=1.0, max_iter=3000).fit((x - mean) / scale, y)
     return Linear(SentenceEvidence.names(), mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
@@ -102,15 +101,11 @@ def fit_sentences(retriever: HybridRetriever, questions: list[EvalQuestion], bud
 def collect(retriever: HybridRetriever, questions: list[EvalQuestion], budget: int, sentences: Linear) -> list[Weighed]:
     """Weigh every question's candidate articles and label them against the gold answers."""
     keys = {(a.issue_id, a.title): a_id for a_id, a in retriever.snapshot.articles.items()}
-
-    def score(evidence: list[SentenceEvidence]) -> list[float]:
-        return sentences.probabilities(np.array([e.vector() for e in evidence])).tolist() if evidence else []
-
     out = []
     for q in questions:
         context = QuestionContext.ask(retriever, clean_question(q.question), budget)
         gold = {keys.get(g) for g in q.gold}
-        candidates = weigh(context, candidate_hits(context), score) if context.retrieval.hits else []
+        candidates = weigh(context, candidate_hits(context), sentences.scores) if context.retrieval.hits else []
         out.append(Weighed(q, candidates, [int(c.hit.article.article_id in gold) for c in candidates]))
     return out
 
@@ -126,8 +121,7 @@ def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear
     groups = np.array([r[0] for r in rows])
     if len(set(y.tolist())) < 2:
         raise BulletinError("fit: the tune questions give only one kind of example; label more questions")
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    mean, scale = _standardisation(x)
     z = (x - mean) / scale
     folds = list(GroupKFold(n_splits=FOLDS).split(z, y, groups))
 
@@ -177,6 +171,13 @@ def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear
     if not np.allclose(model.probabilities(x), expected, atol=1e-6):
         raise BulletinError("fit: the exported model does not reproduce scikit-learn's probabilities")
     return model
+
+
+def _standardisation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale of each feature (a constant feature keeps scale 1)."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    return mean, scale
 
 
 def _logistic(z: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:

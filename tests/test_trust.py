@@ -47,7 +47,7 @@ def test_a_place_the_article_does_not_name_is_evidence_against_it(engine):
     context = QuestionContext.ask(engine.loaded.retriever, clean_question("茌平区加装电梯补贴多少钱"), 360)
     lift = next(
         c
-        for c in weigh(context, candidate_hits(context), engine.model.sentence_scores)
+        for c in weigh(context, candidate_hits(context), engine.model.sentence.scores)
         if c.hit.article.title.startswith("既有住宅加装电梯补贴")
     )
     assert lift.evidence.missing_place == 1.0
