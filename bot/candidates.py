@@ -130,7 +130,8 @@ def _evidence(
     quote_text = " ".join(quoted)
     quoted_sims = [similarities.get(s.index, 0.0) for s in quote.sentences]
     missing_max, missing_share = missing_words(words, article)
-    quote_max, quote_share = missing_words(words, quote_text + " " + normalize_text(hit.article.title))
+    title = normalize_text(hit.article.title)
+    quote_max, quote_share = missing_words(words, quote_text + " " + title)
     asked, unstated_quote, unstated_article = kind_flags(q.text, q.kinds, quoted, article)
     return Evidence(
         dense_article=hit.dense,
@@ -142,7 +143,7 @@ def _evidence(
         lexical_article=hit.lexical,
         score_ratio=hit.score / best_score if best_score > 0 else 0.0,
         coverage_article=retriever.coverage(words, article) if words else 0.0,
-        coverage_title=retriever.coverage(words, normalize_text(hit.article.title)) if words else 0.0,
+        coverage_title=retriever.coverage(words, title) if words else 0.0,
         coverage_quote=retriever.coverage(words, quote_text) if words else 0.0,
         quote_similarity=max(quoted_sims, default=0.0),
         missing_info_max=missing_max,

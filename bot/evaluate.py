@@ -17,6 +17,7 @@ from bot.engine import Engine
 from bot.quote import DATELINE
 from bot.retrieve import MODES, HybridRetriever, Mode
 from index.normalize import normalize_text
+from index.store import Snapshot
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,11 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return questions
 
 
+def article_keys(snapshot: Snapshot) -> dict[tuple[str, str], str]:
+    """(issue id, title) → article id: how question files name their gold articles."""
+    return {(a.issue_id, a.title): a_id for a_id, a in snapshot.articles.items()}
+
+
 def _rank(ids: list[str], gold: set[str | None]) -> int | None:
     return next((i for i, a in enumerate(ids) if a in gold), None)
 
@@ -107,7 +113,7 @@ def run_questions(engine: Engine, questions: list[EvalQuestion], today: date) ->
     """Every question through the answer engine, and through each single retriever for the baselines."""
     engine.warm_up()
     snapshot = engine.loaded.snapshot
-    keys = {(a.issue_id, a.title): a_id for a_id, a in snapshot.articles.items()}
+    keys = article_keys(snapshot)
     baselines = {m: HybridRetriever(snapshot, engine.embedder, m) for m in MODES if m != "hybrid"}
     engine.ask(questions[0].question, today)  # warm caches before timing
     outcomes = []
@@ -184,11 +190,12 @@ def report(outcomes: list[Outcome]) -> list[EvalResult]:
         by_split[o.question.split].append(o)
     results = [summarize("all", outcomes)] if len(by_split) > 1 else []
     for split in sorted(by_split):
-        results.append(summarize(split if split != "-" else "all", by_split[split]))
+        name = split if split != "-" else "all"
+        results.append(summarize(name, by_split[split]))
         kinds: dict[str, list[Outcome]] = defaultdict(list)
         for o in by_split[split]:
             kinds[o.question.kind].append(o)
-        results += [summarize(f"{split if split != '-' else 'all'}/{kind}", kinds[kind]) for kind in sorted(kinds)]
+        results += [summarize(f"{name}/{kind}", kinds[kind]) for kind in sorted(kinds)]
     return results
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from bot.answer import choose
 from bot.answerability import AnswerModel, Linear, Tree
 from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
-from bot.evaluate import EvalQuestion
+from bot.evaluate import EvalQuestion, article_keys
 from bot.evidence import Evidence, SentenceEvidence
 from bot.retrieve import HybridRetriever
 from index.normalize import clean_question, normalize_text
@@ -76,7 +76,7 @@ def fit_sentences(retriever: HybridRetriever, questions: list[EvalQuestion], bud
     `must_contain` string (every sentence embedded, as the shortlist is at answer time)."""
     from sklearn.linear_model import LogisticRegression
 
-    keys = {(a.issue_id, a.title): a_id for a_id, a in retriever.snapshot.articles.items()}
+    keys = article_keys(retriever.snapshot)
     rows, labels = [], []
     for q in questions:
         if not q.gold or not q.must_contain:
@@ -100,7 +100,7 @@ def fit_sentences(retriever: HybridRetriever, questions: list[EvalQuestion], bud
 
 def collect(retriever: HybridRetriever, questions: list[EvalQuestion], budget: int, sentences: Linear) -> list[Weighed]:
     """Weigh every question's candidate articles and label them against the gold answers."""
-    keys = {(a.issue_id, a.title): a_id for a_id, a in retriever.snapshot.articles.items()}
+    keys = article_keys(retriever.snapshot)
     out = []
     for q in questions:
         context = QuestionContext.ask(retriever, clean_question(q.question), budget)
