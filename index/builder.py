@@ -24,14 +24,16 @@ from index.vectors import embedding_text, reconstruct, vectors_for
 
 logger = logging.getLogger(__name__)
 
-EXPLICIT_DATES: tuple[DateSource, ...] = ("file name", "--date", "text")
+EXPLICIT_DATES: tuple[DateSource, ...] = ("file name", "--date", "masthead", "text")
+# the files `index build DIR` takes from a folder; each is then read by what its content is
+BULLETIN_SUFFIXES = (".txt", ".pdf", ".docx", ".html", ".htm")
 
 
 def bulletin_files(folder: Path) -> list[Path]:
-    """The *.txt issue files in a folder, in name order."""
+    """The issue files (.txt, .pdf, .docx, .html, .htm) in a folder, in name order."""
     if not folder.is_dir():
         raise BulletinError(f"{folder}: not a directory")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in BULLETIN_SUFFIXES and p.is_file())
 
 
 def _labels(paths: list[Path]) -> dict[Path, str]:
@@ -179,7 +181,7 @@ class IndexBuilder:
             issues = self._parse(paths, issue_date, report, [])
             if not issues:
                 raise (
-                    nothing_readable(report) if report.failed_files else BulletinError("no .txt bulletin files given")
+                    nothing_readable(report) if report.failed_files else BulletinError("no bulletin files given (.txt, .pdf, .docx, .html)")
                 )
             try:
                 base = self._base()
