@@ -83,6 +83,12 @@ class IndexBuilder:
             report.empty_articles += [f"{issue.issue_id}: {t}" for t in issue.empty_titles]
             report.fragments_removed += [f"{issue.issue_id}: {n}" for n in issue.fragments_removed]
             report.truncated_articles += [f"{issue.issue_id}: {t}" for t in issue.truncated_titles]
+            repairs = [
+                f"{len(issue.joined_breaks)} layout breaks joined" if issue.joined_breaks else "",
+                f"{len(issue.dropped_lines)} lines dropped (headers, footers, masthead)" if issue.dropped_lines else "",
+            ]
+            if any(repairs):
+                report.layout_repairs.append(f"{issue.issue_id} ({issue.kind}): " + ", ".join(r for r in repairs if r))
         return issues
 
     @staticmethod
