@@ -130,7 +130,8 @@ def render_html(sections: list[Section], out: Path) -> None:
         parts += [f"<p>{html.escape(block)}</p>" for block in section.blocks]
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>东昌府区新闻简报</title>
-<script>var nav = "首页 | 要闻 | 通知公告"; console.log("第1版");</script><style>p {{ text-indent: 2em; }}</style></head>
+<script>var nav = "首页 | 要闻 | 通知公告"; console.log("第1版");</script>
+<style>p {{ text-indent: 2em; }}</style></head>
 <body>
 <nav><a href="/">首页</a> | <a href="/news">要闻</a> | <a href="/notice">通知公告</a></nav>
 <header><div class="masthead">东昌府区融媒体中心 主办</div></header>

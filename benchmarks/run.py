@@ -154,7 +154,9 @@ def write_parse_section() -> None:
     """Put the parse table into RESULTS.md, keeping the rest of the file."""
     results = HERE / "RESULTS.md"
     text = results.read_text("utf-8") if results.exists() else "# Benchmark results\n"
-    (HERE / "RESULTS.md").write_text(text.split(f"\n{PARSE_HEADING}")[0].rstrip("\n") + "\n" + parse_section() + pdf_section(), "utf-8")
+    (HERE / "RESULTS.md").write_text(
+        text.split(f"\n{PARSE_HEADING}")[0].rstrip("\n") + "\n" + parse_section() + pdf_section(), "utf-8"
+    )
 
 
 BUILD_FIELDS = ("articles", "passages", "build_s", "passages_per_s", "index_mb", "add_issue_s", "add_issue_embedded")

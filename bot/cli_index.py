@@ -25,7 +25,9 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register the `index` command group."""
     index = subparsers.add_parser("index", help="build and manage the bulletin index (staff)")
     sub = index.add_subparsers(dest="index_command", required=True)
-    build = sub.add_parser("build", help="index every issue file (.txt .pdf .docx .html) in a folder (replaces the index)")
+    build = sub.add_parser(
+        "build", help="index every issue file (.txt .pdf .docx .html) in a folder (replaces the index)"
+    )
     build.add_argument("folder", type=Path)
     add = sub.add_parser("add", help="add new issue files; unchanged issues are skipped")
     add.add_argument("files", type=Path, nargs="+")
@@ -166,7 +168,9 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
     command = args.index_command
     if command == "preview":
         shown = preview_issue(args.file, settings.max_file_bytes, args.date, known_dates(store))
-        print(json.dumps(shown.as_dict(), ensure_ascii=False, indent=1) if args.json else "\n".join(preview_lines(shown)))
+        print(
+            json.dumps(shown.as_dict(), ensure_ascii=False, indent=1) if args.json else "\n".join(preview_lines(shown))
+        )
         return 0
     if command in ("build", "add", "remove"):
         if command == "build":

@@ -187,7 +187,9 @@ class IndexBuilder:
             issues = self._parse(paths, issue_date, report, [])
             if not issues:
                 raise (
-                    nothing_readable(report) if report.failed_files else BulletinError("no bulletin files given (.txt, .pdf, .docx, .html)")
+                    nothing_readable(report)
+                    if report.failed_files
+                    else BulletinError("no bulletin files given (.txt, .pdf, .docx, .html)")
                 )
             try:
                 base = self._base()

@@ -40,12 +40,7 @@ def repair_paragraphs(blocks: list[str], joined: list[str] | None = None) -> lis
     paragraphs: list[str] = []
     for block in blocks:
         previous = paragraphs[-1] if paragraphs else ""
-        if (
-            previous
-            and not _ends_paragraph(previous)
-            and not SOURCE_LINE.match(block)
-            and "\n" not in previous + block
-        ):
+        if previous and not _ends_paragraph(previous) and not SOURCE_LINE.match(block) and "\n" not in previous + block:
             if joined is not None:
                 joined.append(f"…{previous[-BREAK_CONTEXT:]}⏎{block[:BREAK_CONTEXT]}…")
             paragraphs[-1] += block
@@ -134,7 +129,8 @@ def parse_document(document: Document, path: Path, issue_date: date | None = Non
     )
     drafts: list[tuple[str, str, str, tuple[int, int, int | None] | None]] = []
     for section in document.sections:
-        title, joined = section.title, []
+        joined: list[str] = []
+        title = section.title
         paragraphs = repair_paragraphs(section.blocks, joined)
         issue.joined_breaks += [f"{title}: {note}" for note in joined]
         source = paragraphs.pop() if paragraphs and SOURCE_LINE.match(paragraphs[-1]) else ""
@@ -165,7 +161,12 @@ def parse_document(document: Document, path: Path, issue_date: date | None = Non
             issue.undated_days.append((dateline[0], dateline[1]))
         issue.articles.append(
             Article(
-                issue_id=issue.issue_id, position=position, title=title, body=body, source=source, article_date=article_date
+                issue_id=issue.issue_id,
+                position=position,
+                title=title,
+                body=body,
+                source=source,
+                article_date=article_date,
             )
         )
     return issue

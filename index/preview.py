@@ -73,9 +73,7 @@ def preview_issue(path: Path, max_bytes: int, issue_date: date | None, anchors: 
         issue_id=issue.issue_id,
         date=issue.dated.isoformat(),
         date_source=issue.date_source,
-        articles=[
-            ArticlePreview(a.title, len(a.body), _first_sentence(a.body), a.source) for a in issue.articles
-        ],
+        articles=[ArticlePreview(a.title, len(a.body), _first_sentence(a.body), a.source) for a in issue.articles],
         joined_breaks=issue.joined_breaks,
         fragments_removed=issue.fragments_removed,
         empty_articles=issue.empty_titles,

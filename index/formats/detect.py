@@ -9,7 +9,9 @@ from index.formats.text import read_limited, text_document
 from index.types import BulletinError, Document, FileKind
 
 # an HTML page starts (after a BOM, blank space and comments) with one of these tags
-HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|article)\b", re.I | re.S)
+HTML_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|article)\b", re.I | re.S
+)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .doc / .xls / .ppt container
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -45,4 +47,3 @@ def read_document(path: Path, max_bytes: int) -> Document:
 
         return html_document(raw, path.name)
     return text_document(raw, path.name)
-

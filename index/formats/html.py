@@ -49,8 +49,11 @@ def _main_content(soup):
 def _is_bold_title(element, text: str) -> bool:
     """A short paragraph whose text is all inside <strong>/<b> and does not end like a sentence."""
     bold = "".join(_text(b) for b in element.find_all(["strong", "b"]))
-    return bool(text) and bold.replace(" ", "") == text.replace(" ", "") and len(text) <= MAX_BOLD_TITLE_CHARS and (
-        text[-1] not in SENTENCE_END
+    return (
+        bool(text)
+        and bold.replace(" ", "") == text.replace(" ", "")
+        and len(text) <= MAX_BOLD_TITLE_CHARS
+        and (text[-1] not in SENTENCE_END)
     )
 
 
@@ -89,7 +92,7 @@ def html_document(raw: bytes, name: str) -> Document:
     page_title = _text(soup.title) if soup.title else ""
     for tag in soup.find_all(DROPPED_TAGS):
         tag.decompose()
-    for tag in soup.find_all(attrs={"class": BOILERPLATE}) + soup.find_all(attrs={"id": BOILERPLATE}):
+    for tag in soup.find_all(class_=BOILERPLATE) + soup.find_all(id=BOILERPLATE):
         if not tag.decomposed and tag.get("id") != "js_content":
             tag.decompose()
     items: list[tuple[str, str]] = []
@@ -105,6 +108,4 @@ def html_document(raw: bytes, name: str) -> Document:
             f"{name}: no article found in the page (its main content has no h1–h3 or bold title paragraph "
             "followed by text)"
         )
-    return Document(
-        kind="html", content_hash=hashlib.sha256(raw).hexdigest(), sections=sections, masthead=page_title
-    )
+    return Document(kind="html", content_hash=hashlib.sha256(raw).hexdigest(), sections=sections, masthead=page_title)

@@ -22,7 +22,9 @@ BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|,b$", re.I)
 TITLE_SCALE = 1.15  # a title's characters are at least this much larger than the body's
 EDGE_LINES = 2  # lines at each page edge that may be running headers or footers
 # a page number alone: "3", "- 3 -", "第3页", "3 / 12", "Page 3 of 12"
-PAGE_NUMBER = re.compile(r"^[\s\-–—·.]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*(?:/|／|of|共)\s*\d{1,4}\s*页?)?[\s\-–—·.]*$", re.I)
+PAGE_NUMBER = re.compile(
+    r"^[\s\-–—·.]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*(?:/|／|of|共)\s*\d{1,4}\s*页?)?[\s\-–—·.]*$", re.I
+)
 PAGE_WORD = re.compile(r"^\s*page\s+", re.I)
 
 
@@ -119,9 +121,11 @@ def _page_lines(number: int, chars: list[dict], width: float) -> list[Line]:
             left, right = [], []
             ordered.append(_line(number, "full", row))
             continue
-        for side, part in (("left", [c for c in row if c["x1"] <= gutter]), ("right", [c for c in row if c["x1"] > gutter])):
-            if any(not c["text"].isspace() for c in part):
-                (left if side == "left" else right).append(_line(number, side, part))
+        west, east = [c for c in row if c["x1"] <= gutter], [c for c in row if c["x1"] > gutter]
+        if any(not c["text"].isspace() for c in west):
+            left.append(_line(number, "left", west))
+        if any(not c["text"].isspace() for c in east):
+            right.append(_line(number, "right", east))
     return ordered + left + right
 
 
