@@ -186,3 +186,26 @@ def test_add_indexes_the_good_pdf_and_names_each_bad_file(capsys, data_dir, tmp_
     assert store.current() != before and "2023-02-06" in snapshot.issues
     titles = [a.title for a in snapshot.articles.values() if a.issue_id == "2023-02-06"]
     assert sorted(titles) == sorted(a.title for a in expected.articles)
+
+
+def test_a_word_header_dates_the_issue_and_a_page_headline_titles_its_article(tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.sections[0].header.paragraphs[0].text = "东昌府区新闻简报 2023年3月20日"
+    doc.add_heading("区图书馆恢复夜间开放", level=1)
+    doc.add_paragraph("东昌府讯 区图书馆自3月20日起恢复夜间开放，开放时间延长至21:00。")
+    doc.save(str(tmp_path / "简报.docx"))
+    issue = parse_issue(tmp_path / "简报.docx", MAX_FILE_BYTES)
+    assert (issue.issue_date, issue.date_source) == (date(2023, 3, 20), "masthead")
+    assert "2023年3月20日" not in issue.articles[0].body
+
+    (tmp_path / "2023-03-20.html").write_text(
+        "<html><body><div class='title'><h1>区图书馆恢复夜间开放</h1></div><div class='share'>分享到微信</div>"
+        "<div class='content'><p>东昌府讯 区图书馆自3月20日起恢复夜间开放。</p><p>开放时间延长至21:00。</p></div>"
+        "<div class='related'><p>相关新闻：区文化馆开展培训活动。</p></div></body></html>",
+        "utf-8",
+    )
+    [article] = parse_issue(tmp_path / "2023-03-20.html", MAX_FILE_BYTES).articles
+    assert article.title == "区图书馆恢复夜间开放"
+    assert article.body == "东昌府讯 区图书馆自3月20日起恢复夜间开放。\n\n开放时间延长至21:00。"

@@ -70,10 +70,12 @@ def docx_document(raw: bytes, name: str, max_bytes: int) -> Document:
     try:
         document = docx.Document(io.BytesIO(raw))
         items = list(document.iter_inner_content())  # paragraphs and tables in document order
+        # the page header stays out of the articles; like text before the first title, it may date the issue
+        masthead = [p.text.strip() for s in document.sections for p in s.header.paragraphs if p.text.strip()]
     except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors… on a damaged file
         raise BulletinError(f"{name}: not a readable Word document ({type(exc).__name__}: {exc})") from None
     sections: list[Section] = []
-    masthead: list[str] = []
+    before_first: list[str] = []
     for item in items:
         text = _table_text(item) if isinstance(item, Table) else item.text.strip()
         if not text:
@@ -83,13 +85,13 @@ def docx_document(raw: bytes, name: str, max_bytes: int) -> Document:
         elif sections:
             sections[-1].blocks.append(text)
         else:
-            masthead.append(text)
+            before_first.append(text)
     if not sections:
         raise BulletinError(f"{name}: no article titles found (no heading styles and no bold title paragraphs)")
     return Document(
         kind="docx",
         content_hash=hashlib.sha256(raw).hexdigest(),
         sections=sections,
-        dropped_lines=[f"before the first title: {text}" for text in masthead],
-        masthead=" ".join(masthead),
+        dropped_lines=[f"before the first title: {text}" for text in before_first],
+        masthead=" ".join(masthead + before_first),
     )

@@ -95,8 +95,14 @@ def html_document(raw: bytes, name: str) -> Document:
     for tag in soup.find_all(class_=BOILERPLATE) + soup.find_all(id=BOILERPLATE):
         if not tag.decomposed and tag.get("id") != "js_content":
             tag.decompose()
+    main = _main_content(soup)
     items: list[tuple[str, str]] = []
-    _walk(_main_content(soup), items)
+    _walk(main, items)
+    if items and items[0][0] != "title":
+        # an article page often sets its headline above the content element: the nearest h1–h3 before it
+        headline = main.find_previous(list(TITLE_TAGS))
+        if headline is not None:
+            items.insert(0, ("title", _text(headline)))
     sections: list[Section] = []
     for kind, text in items:
         if kind == "title" and text:

@@ -134,14 +134,15 @@ def _read_pages(raw: bytes, name: str) -> list[list[Line]]:
 
     try:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
-            return [_page_lines(n, page.dedupe_chars().chars, float(page.width)) for n, page in enumerate(pdf.pages)]
+            pages = [(page.dedupe_chars().chars, float(page.width)) for page in pdf.pages]
     except Exception as exc:  # pdfminer wraps every failure in its own exception; the cause says which
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
-        if type(cause).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning"):
+        if type(cause).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
             raise BulletinError(
                 f"{name}: the PDF is encrypted (password-protected); save an unprotected copy and add that"
             ) from None
         raise BulletinError(f"{name}: not a readable PDF ({type(cause).__name__}: {cause})") from None
+    return [_page_lines(n, chars, width) for n, (chars, width) in enumerate(pages)]
 
 
 def _running_key(text: str) -> str:
