@@ -209,3 +209,11 @@ def test_a_word_header_dates_the_issue_and_a_page_headline_titles_its_article(tm
     [article] = parse_issue(tmp_path / "2023-03-20.html", MAX_FILE_BYTES).articles
     assert article.title == "区图书馆恢复夜间开放"
     assert article.body == "东昌府讯 区图书馆自3月20日起恢复夜间开放。\n\n开放时间延长至21:00。"
+
+
+def test_build_takes_every_format_from_a_folder(tmp_path):
+    from index.builder import bulletin_files
+
+    for name in ("a.txt", "b.PDF", "c.docx", "d.html", "e.htm", "README.md", "f.doc.bak"):
+        (tmp_path / name).write_text("x")
+    assert [p.name for p in bulletin_files(tmp_path)] == ["a.txt", "b.PDF", "c.docx", "d.html", "e.htm"]

@@ -96,15 +96,15 @@ def _gutter(rows: list[list[dict]], width: float) -> float | None:
     that most rows leave empty with text on both sides (headers, page numbers and spanning titles
     may cross it)."""
     spans = [_spans(row) for row in rows]
-    best: tuple[int, int, float] | None = None
+    best: tuple[tuple[int, int], float] | None = None
     for step in range(30, 71):
         x = width * step / 100
         crossing = sum(1 for s in spans if any(a <= x <= b for a, b in s))
         split = sum(1 for s in spans if any(b < x for _, b in s) and any(a > x for a, _ in s)) - crossing
-        score = (split - 3 * crossing, -abs(step - 50), x)
-        if split >= 3 and split > 3 * crossing and (best is None or score[:2] > best[:2]):
-            best = (score[0], score[1], x)
-    return best[2] if best else None
+        rank = (split - 3 * crossing, -abs(step - 50))  # fewest rows crossing it, then nearest the middle
+        if split >= 3 and split > 3 * crossing and (best is None or rank > best[0]):
+            best = (rank, x)
+    return best[1] if best else None
 
 
 def _page_lines(number: int, chars: list[dict], width: float) -> list[Line]:
@@ -163,12 +163,12 @@ def _drop_running(pages: list[list[Line]]) -> tuple[list[list[Line]], list[str]]
     kept_pages = []
     for lines, edge in zip(pages, edges):
         running = {
-            id(line)
+            line
             for line in edge
             if PAGE_NUMBER.match(PAGE_WORD.sub("", line.text)) or counts[_running_key(line.text)] >= repeats
         }
-        dropped += [line.text.strip() for line in lines if id(line) in running]
-        kept_pages.append([line for line in lines if id(line) not in running])
+        dropped += [line.text.strip() for line in lines if line in running]
+        kept_pages.append([line for line in lines if line not in running])
     return kept_pages, dropped
 
 
