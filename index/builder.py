@@ -86,6 +86,12 @@ class IndexBuilder:
             repairs = [
                 f"{len(issue.joined_breaks)} layout breaks joined" if issue.joined_breaks else "",
                 f"{len(issue.dropped_lines)} lines dropped (headers, footers, masthead)" if issue.dropped_lines else "",
+                (
+                    f"NOT INDEXED: pages {', '.join(map(str, issue.pages_without_text))} have no text layer "
+                    "(scanned?; OCR is not supported)"
+                )
+                if issue.pages_without_text
+                else "",
             ]
             if any(repairs):
                 report.layout_repairs.append(f"{issue.issue_id} ({issue.kind}): " + ", ".join(r for r in repairs if r))

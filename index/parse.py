@@ -125,6 +125,7 @@ def parse_document(document: Document, path: Path, issue_date: date | None = Non
         articles=[],
         source_path=str(path.absolute()),
         dropped_lines=document.dropped_lines,
+        pages_without_text=document.pages_without_text,
         kind=document.kind,
     )
     drafts: list[tuple[str, str, str, tuple[int, int, int | None] | None]] = []

@@ -40,6 +40,7 @@ class IssuePreview:
     empty_articles: list[str]
     truncated_articles: list[str]
     dropped_lines: list[str]
+    pages_without_text: list[int]
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -79,6 +80,7 @@ def preview_issue(path: Path, max_bytes: int, issue_date: date | None, anchors: 
         empty_articles=issue.empty_titles,
         truncated_articles=issue.truncated_titles,
         dropped_lines=issue.dropped_lines,
+        pages_without_text=issue.pages_without_text,
     )
 
 
@@ -107,6 +109,9 @@ def preview_lines(preview: IssuePreview) -> list[str]:
             + ", ".join(shown)
             + more
         )
+    if preview.pages_without_text:
+        pages = ", ".join(map(str, preview.pages_without_text))
+        lines.append(f"  NOT INDEXED: pages {pages} have no text layer (scanned?); OCR is not supported")
     repairs = (preview.joined_breaks, preview.fragments_removed, preview.empty_articles, preview.truncated_articles)
     if not any((*repairs, preview.dropped_lines)):
         lines.append("  no repairs needed")

@@ -63,6 +63,7 @@ class Document:
     sections: list[Section]
     dropped_lines: list[str] = field(default_factory=list)  # running headers, footers, page numbers
     masthead: str = ""  # text that may carry the issue date (a PDF's running header, a page's title)
+    pages_without_text: list[int] = field(default_factory=list)  # PDF pages read as images (scans?)
 
 
 @dataclass(kw_only=True)
@@ -80,6 +81,7 @@ class Issue:
     truncated_titles: list[str] = field(default_factory=list)
     joined_breaks: list[str] = field(default_factory=list)  # "title: …坚⏎决把…" per break repaired
     dropped_lines: list[str] = field(default_factory=list)  # running headers/footers, page numbers
+    pages_without_text: list[int] = field(default_factory=list)  # PDF pages with no text layer: not indexed
     kind: FileKind = "text"
     # month/day datelines whose year the text does not give; resolved later against other issues
     undated_days: list[tuple[int, int]] = field(default_factory=list)

@@ -217,3 +217,26 @@ def test_build_takes_every_format_from_a_folder(tmp_path):
     for name in ("a.txt", "b.PDF", "c.docx", "d.html", "e.htm", "README.md", "f.doc.bak"):
         (tmp_path / name).write_text("x")
     assert [p.name for p in bulletin_files(tmp_path)] == ["a.txt", "b.PDF", "c.docx", "d.html", "e.htm"]
+
+
+def test_a_scanned_page_inside_a_typeset_pdf_is_reported(tmp_path, capsys):
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    pdf = canvas.Canvas(str(tmp_path / "2023-03-27.pdf"))
+    pdf.setFont("STSong-Light", 16)
+    pdf.drawString(72, 760, "区图书馆恢复夜间开放")
+    pdf.setFont("STSong-Light", 10.5)
+    pdf.drawString(72, 730, "东昌府讯 区图书馆自3月20日起恢复夜间开放。")
+    pdf.drawString(72, 714, "开放时间延长至21:00。")
+    pdf.showPage()
+    pdf.rect(72, 300, 200, 200, fill=1)  # a page of graphics only, as a scanned page reads
+    pdf.showPage()
+    pdf.save()
+    issue = parse_issue(tmp_path / "2023-03-27.pdf", MAX_FILE_BYTES)
+    assert [a.title for a in issue.articles] == ["区图书馆恢复夜间开放"]
+    assert issue.pages_without_text == [2]
+    assert main(["index", "preview", str(tmp_path / "2023-03-27.pdf")]) == 0
+    assert "NOT INDEXED: pages 2 have no text layer (scanned?); OCR is not supported" in capsys.readouterr().out

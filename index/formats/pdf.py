@@ -220,6 +220,8 @@ def pdf_document(raw: bytes, name: str) -> Document:
             f"{name}: the PDF has no text layer (scanned pages?); OCR is not supported: "
             "ask for the PDF as exported from the typesetting program, or the Word file"
         )
+    # a scanned page inside a typeset issue: staff must know that its text is missing
+    blank = [n for n, page in enumerate(pages, 1) if not page]
     pages, dropped = _drop_running(pages)
     lines = [line for page in pages for line in page]
     sizes = Counter(line.size for line in lines for _ in line.text)
@@ -232,6 +234,7 @@ def pdf_document(raw: bytes, name: str) -> Document:
         kind="pdf",
         content_hash=hashlib.sha256(raw).hexdigest(),
         sections=sections,
+        pages_without_text=blank,
         dropped_lines=dropped + [f"before the first title: {text}" for text in masthead],
         masthead=" ".join(dropped + masthead),
     )
