@@ -23,6 +23,7 @@ import faiss
 import numpy as np
 
 from benchmarks.generate import ARTICLES_PER_ISSUE, generate, heading_file
+from benchmarks.pdf_add import pdf_section
 from bot.engine import Engine
 from bot.retrieve import MODES, HybridRetriever
 from bot.settings import available_cores, load_settings
@@ -153,7 +154,9 @@ def write_parse_section() -> None:
     """Put the parse table into RESULTS.md, keeping the rest of the file."""
     results = HERE / "RESULTS.md"
     text = results.read_text("utf-8") if results.exists() else "# Benchmark results\n"
-    (HERE / "RESULTS.md").write_text(text.split(f"\n{PARSE_HEADING}")[0].rstrip("\n") + "\n" + parse_section(), "utf-8")
+    (HERE / "RESULTS.md").write_text(
+        text.split(f"\n{PARSE_HEADING}")[0].rstrip("\n") + "\n" + parse_section() + pdf_section(), "utf-8"
+    )
 
 
 BUILD_FIELDS = ("articles", "passages", "build_s", "passages_per_s", "index_mb", "add_issue_s", "add_issue_embedded")
@@ -236,7 +239,7 @@ def write_outputs(results: dict[int, dict]) -> None:
         + "\n".join(lines)
         + "\n\n![latency and memory against corpus size](results.png)\n"
     )
-    (HERE / "RESULTS.md").write_text(text + parse_section(), "utf-8")
+    (HERE / "RESULTS.md").write_text(text + parse_section() + pdf_section(), "utf-8")
     plot(results)
 
 

@@ -15,6 +15,7 @@ from index.embed import Embedder
 from index.links import topic_links
 from index.manifest import describe_operation
 from index.parse import MAX_ARTICLE_CHARS
+from index.preview import known_dates, preview_issue, preview_lines
 from index.report import BuildReport
 from index.store import IndexStore
 from index.types import BulletinError
@@ -24,7 +25,9 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register the `index` command group."""
     index = subparsers.add_parser("index", help="build and manage the bulletin index (staff)")
     sub = index.add_subparsers(dest="index_command", required=True)
-    build = sub.add_parser("build", help="index every *.txt issue in a folder (replaces the index)")
+    build = sub.add_parser(
+        "build", help="index every issue file (.txt .pdf .docx .html) in a folder (replaces the index)"
+    )
     build.add_argument("folder", type=Path)
     add = sub.add_parser("add", help="add new issue files; unchanged issues are skipped")
     add.add_argument("files", type=Path, nargs="+")
@@ -33,7 +36,10 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="a file whose issue id is already indexed replaces that issue (else it is refused)",
     )
-    for p in (build, add):
+    preview = sub.add_parser("preview", help="show what `add FILE` would index (titles, date, repairs), index nothing")
+    preview.add_argument("file", type=Path)
+    preview.add_argument("--json", action="store_true")
+    for p in (build, add, preview):
         p.add_argument("--date", type=date.fromisoformat, help="issue date YYYY-MM-DD (else from name/text)")
     remove = sub.add_parser("remove", help="remove one issue")
     remove.add_argument("issue")
@@ -72,6 +78,8 @@ def print_report(report: BuildReport) -> None:
         print(f"  skipped empty article: {title}")
     for note in report.fragments_removed:
         print(f"  removed pasted fragment: {note}")
+    for note in report.layout_repairs:
+        print(f"  layout repaired: {note}")
     for title in report.truncated_articles:
         print(f"  article cut to its first {MAX_ARTICLE_CHARS:,} characters: {title}")
     for name, reason in report.failed_files.items():
@@ -158,6 +166,12 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
     embedder = Embedder(settings.embedding_model, settings.embedding_threads, settings.embedding_batch_size)
     builder = IndexBuilder(store, embedder, settings.max_file_bytes)
     command = args.index_command
+    if command == "preview":
+        shown = preview_issue(args.file, settings.max_file_bytes, args.date, known_dates(store))
+        print(
+            json.dumps(shown.as_dict(), ensure_ascii=False, indent=1) if args.json else "\n".join(preview_lines(shown))
+        )
+        return 0
     if command in ("build", "add", "remove"):
         if command == "build":
             report = builder.build(bulletin_files(args.folder), args.date)

@@ -24,14 +24,16 @@ from index.vectors import embedding_text, reconstruct, vectors_for
 
 logger = logging.getLogger(__name__)
 
-EXPLICIT_DATES: tuple[DateSource, ...] = ("file name", "--date", "text")
+EXPLICIT_DATES: tuple[DateSource, ...] = ("file name", "--date", "masthead", "text")
+# the files `index build DIR` takes from a folder; each is then read by what its content is
+BULLETIN_SUFFIXES = (".txt", ".pdf", ".docx", ".html", ".htm")
 
 
 def bulletin_files(folder: Path) -> list[Path]:
-    """The *.txt issue files in a folder, in name order."""
+    """The issue files (.txt, .pdf, .docx, .html, .htm) in a folder, in name order."""
     if not folder.is_dir():
         raise BulletinError(f"{folder}: not a directory")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in BULLETIN_SUFFIXES and p.is_file())
 
 
 def _labels(paths: list[Path]) -> dict[Path, str]:
@@ -81,6 +83,18 @@ class IndexBuilder:
             report.empty_articles += [f"{issue.issue_id}: {t}" for t in issue.empty_titles]
             report.fragments_removed += [f"{issue.issue_id}: {n}" for n in issue.fragments_removed]
             report.truncated_articles += [f"{issue.issue_id}: {t}" for t in issue.truncated_titles]
+            repairs = [
+                f"{len(issue.joined_breaks)} layout breaks joined" if issue.joined_breaks else "",
+                f"{len(issue.dropped_lines)} lines dropped (headers, footers, masthead)" if issue.dropped_lines else "",
+                (
+                    f"NOT INDEXED: pages {', '.join(map(str, issue.pages_without_text))} have no text layer "
+                    "(scanned?; OCR is not supported)"
+                )
+                if issue.pages_without_text
+                else "",
+            ]
+            if any(repairs):
+                report.layout_repairs.append(f"{issue.issue_id} ({issue.kind}): " + ", ".join(r for r in repairs if r))
         return issues
 
     @staticmethod
@@ -179,7 +193,9 @@ class IndexBuilder:
             issues = self._parse(paths, issue_date, report, [])
             if not issues:
                 raise (
-                    nothing_readable(report) if report.failed_files else BulletinError("no .txt bulletin files given")
+                    nothing_readable(report)
+                    if report.failed_files
+                    else BulletinError("no bulletin files given (.txt, .pdf, .docx, .html)")
                 )
             try:
                 base = self._base()

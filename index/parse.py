@@ -1,24 +1,22 @@
-"""Bulletin file → Issue: decode, split into articles, repair layout artifacts, find dates."""
+"""Bulletin file → Issue: read it (any format), repair layout artifacts, find dates."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import stat
 import unicodedata
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from index.formats.detect import read_document
 from index.fragments import remove_pasted_fragments
-from index.text import CLOSER_SET, DROP_IN_FILES, PARAGRAPH_TERMINALS
-from index.types import Article, BulletinError, DateSource, Issue
+from index.text import CLOSER_SET, PARAGRAPH_TERMINALS
+from index.types import Article, BulletinError, DateSource, Document, Issue
 
 logger = logging.getLogger(__name__)
 
-HEADING = re.compile(r"^#{1,3}[ \t\u3000]+(?P<title>\S.*?)\s*$")
 SOURCE_LINE = re.compile(r"^(?:[(（][^()（）]{1,40}[)）]|《[^《》]{1,30}》)$")
 FILE_DATE = re.compile(r"(20\d\d)-(\d\d)-(\d\d)")
 FULL_DATE = re.compile(r"(20\d\d)年(\d{1,2})月(\d{1,2})日")
@@ -26,61 +24,7 @@ MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})日")
 MAX_ARTICLE_CHARS = 30_000
 DATELINE_WINDOW = 40
 PLAIN_ID = re.compile(r"[\w.\-]+")
-FILE_KINDS = (
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def read_limited(path: Path, max_bytes: int) -> bytes:
-    """The bytes of an ordinary file of at most max_bytes, read no further than that: a huge file,
-    a device (/dev/zero) or a named pipe is refused before it can fill memory or block."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait for a writer
-    except OSError as exc:
-        raise BulletinError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    try:
-        info = os.fstat(fd)  # of the file opened, not of whatever the name points to by now
-        if stat.S_ISDIR(info.st_mode):
-            raise BulletinError(f"{path.name}: is a directory, not a bulletin file")
-        if not stat.S_ISREG(info.st_mode):
-            kind = next((k for test, k in FILE_KINDS if test(info.st_mode)), "a special file")
-            raise BulletinError(f"{path.name}: {kind}, not an ordinary file; only text files are read")
-        if info.st_size > max_bytes:
-            raise BulletinError(f"{path.name}: {info.st_size:,} bytes is over the {max_bytes:,}-byte limit")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            raw = handle.read(max_bytes + 1)  # one byte more tells a file that grew since
-    except OSError as exc:
-        raise BulletinError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
-    if len(raw) > max_bytes:
-        raise BulletinError(f"{path.name}: over the {max_bytes:,}-byte limit")
-    return raw
-
-
-def read_bulletin_text(path: Path, max_bytes: int) -> tuple[str, str]:
-    """Read a bulletin file as text (UTF-8, UTF-8 with BOM or GB18030); return (text, sha256)."""
-    raw = read_limited(path, max_bytes)
-    if not raw.strip():
-        raise BulletinError(f"{path.name}: the file is empty")
-    if b"\x00" in raw:
-        raise BulletinError(f"{path.name}: binary data (NUL bytes), not a text file")
-    text = None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise BulletinError(f"{path.name}: not UTF-8 or GB18030 text")
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
-    if controls > max(8, len(text) // 1000):
-        raise BulletinError(f"{path.name}: {controls} control characters, not a text file")
-    return text, hashlib.sha256(raw).hexdigest()
+BREAK_CONTEXT = 6  # characters either side of a repaired break, shown to staff by `index preview`
 
 
 def _ends_paragraph(paragraph: str) -> bool:
@@ -90,42 +34,19 @@ def _ends_paragraph(paragraph: str) -> bool:
     return last in CLOSER_SET and len(paragraph) > 1 and paragraph[-2] in PARAGRAPH_TERMINALS | CLOSER_SET
 
 
-def repair_paragraphs(blocks: list[str]) -> list[str]:
-    """Join blocks that a blank line split mid-word or mid-sentence (坚\\n\\n决把 → 坚决把)."""
+def repair_paragraphs(blocks: list[str], joined: list[str] | None = None) -> list[str]:
+    """Join blocks that a blank line split mid-word or mid-sentence (坚\\n\\n决把 → 坚决把); each
+    join is noted in `joined` ("…坚⏎决把…"). A table (a block of several lines) is never joined."""
     paragraphs: list[str] = []
     for block in blocks:
-        if paragraphs and not _ends_paragraph(paragraphs[-1]) and not SOURCE_LINE.match(block):
+        previous = paragraphs[-1] if paragraphs else ""
+        if previous and not _ends_paragraph(previous) and not SOURCE_LINE.match(block) and "\n" not in previous + block:
+            if joined is not None:
+                joined.append(f"…{previous[-BREAK_CONTEXT:]}⏎{block[:BREAK_CONTEXT]}…")
             paragraphs[-1] += block
         else:
             paragraphs.append(block)
     return paragraphs
-
-
-def _blocks(lines: list[str]) -> list[str]:
-    """Group lines into blank-line separated blocks; lines inside a block are one paragraph."""
-    blocks, current = [], []
-    for line in lines:
-        stripped = line.strip(" \t\u3000")
-        if stripped:
-            current.append(stripped)
-        elif current:
-            blocks.append("".join(current))
-            current = []
-    if current:
-        blocks.append("".join(current))
-    return blocks
-
-
-def split_sections(text: str) -> list[tuple[str, list[str]]]:
-    """Split the text at '#'/'##' headings into (title, body lines)."""
-    sections: list[tuple[str, list[str]]] = []
-    for line in text.split("\n"):
-        match = HEADING.match(line)
-        if match:
-            sections.append((match.group("title"), []))
-        elif sections:
-            sections[-1][1].append(line)
-    return sections
 
 
 def _dateline(body: str) -> tuple[int, int, int | None] | None:
@@ -171,33 +92,48 @@ def issue_id_for(path: Path) -> str:
     return f"{plain}_{hashlib.sha256(stem.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
+def masthead_date(text: str) -> date | None:
+    """The first full date ('2022年12月5日' or '2022-12-05') in a running header or page title."""
+    for match in (FULL_DATE.search(text), FILE_DATE.search(text)):
+        if match and (found := _safe_date(*map(int, match.groups()))):
+            return found
+    return None
+
+
 def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> Issue:
-    """Parse one bulletin file into a cleaned Issue; raise BulletinError if it is not one."""
-    text, content_hash = read_bulletin_text(path, max_bytes)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(DROP_IN_FILES)
-    sections = split_sections(text)
-    if not sections:
-        raise BulletinError(f"{path.name}: no '# title' headings found; not a bulletin issue")
-    issue_id = issue_id_for(path)
+    """Parse one bulletin file (text, PDF, DOCX or HTML) into a cleaned Issue; raise BulletinError
+    naming the file if it is not one."""
+    return parse_document(read_document(path, max_bytes), path, issue_date)
+
+
+def parse_document(document: Document, path: Path, issue_date: date | None = None) -> Issue:
+    """Repair what a format reader found into an Issue: the same repair for every format."""
     date_source: DateSource = "--date" if issue_date else ""
     if issue_date is None:
         match = FILE_DATE.search(path.name)
         if match:
             issue_date = _safe_date(*map(int, match.groups()))
             date_source = "file name" if issue_date else ""
-
+    if issue_date is None and (issue_date := masthead_date(document.masthead)):
+        date_source = "masthead"
     issue = Issue(
-        issue_id=issue_id,
+        issue_id=issue_id_for(path),
         file_name=path.name,
-        content_hash=content_hash,
+        content_hash=document.content_hash,
         issue_date=issue_date,
         date_source=date_source,
         articles=[],
         source_path=str(path.absolute()),
+        dropped_lines=document.dropped_lines,
+        pages_without_text=document.pages_without_text,
+        kind=document.kind,
     )
     drafts: list[tuple[str, str, str, tuple[int, int, int | None] | None]] = []
-    for title, lines in sections:
-        paragraphs = repair_paragraphs(_blocks(lines))
+    for section in document.sections:
+        joined: list[str] = []
+        title = section.title
+        paragraphs = repair_paragraphs(section.blocks, joined)
+        issue.joined_breaks += [f"{title}: {note}" for note in joined]
         source = paragraphs.pop() if paragraphs and SOURCE_LINE.match(paragraphs[-1]) else ""
         body = "\n\n".join(paragraphs)
         if not body:
@@ -226,7 +162,12 @@ def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> I
             issue.undated_days.append((dateline[0], dateline[1]))
         issue.articles.append(
             Article(
-                issue_id=issue_id, position=position, title=title, body=body, source=source, article_date=article_date
+                issue_id=issue.issue_id,
+                position=position,
+                title=title,
+                body=body,
+                source=source,
+                article_date=article_date,
             )
         )
     return issue

@@ -26,6 +26,8 @@ class BuildReport:
     empty_articles: list[str] = field(default_factory=list)
     fragments_removed: list[str] = field(default_factory=list)
     truncated_articles: list[str] = field(default_factory=list)
+    # per issue: breaks joined, running headers/footers dropped ("2022-12-05: 5 breaks joined")
+    layout_repairs: list[str] = field(default_factory=list)
     failed_files: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 

@@ -38,7 +38,32 @@ class Article:
 # where an issue's date came from: its file name, `index add --date`, the datelines in the text
 # ("text, year assumed" when none gives a year and no other issue does), the other indexed issues'
 # dates ("collection"), or today; "" only while parsing, before one is found
-DateSource = Literal["", "file name", "--date", "text", "text, year assumed", "collection", "today"]
+# ("masthead": a full date in a PDF's running header or an HTML page's title)
+DateSource = Literal["", "file name", "--date", "masthead", "text", "text, year assumed", "collection", "today"]
+
+# what a file's content says it is (its magic bytes), whatever its name
+FileKind = Literal["text", "pdf", "docx", "html"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled article as a reader of any format found it: the title and its body blocks
+    (paragraphs, in reading order, not yet repaired; a block holding line breaks is a table)."""
+
+    title: str
+    blocks: list[str]
+
+
+@dataclass(kw_only=True)
+class Document:
+    """What a format reader made of a file, before the shared repair: sections, what it dropped."""
+
+    kind: FileKind
+    content_hash: str  # of the file's bytes: the same file under any name is the same issue
+    sections: list[Section]
+    dropped_lines: list[str] = field(default_factory=list)  # running headers, footers, page numbers
+    masthead: str = ""  # text that may carry the issue date (a PDF's running header, a page's title)
+    pages_without_text: list[int] = field(default_factory=list)  # PDF pages read as images (scans?)
 
 
 @dataclass(kw_only=True)
@@ -54,6 +79,10 @@ class Issue:
     empty_titles: list[str] = field(default_factory=list)
     fragments_removed: list[str] = field(default_factory=list)
     truncated_titles: list[str] = field(default_factory=list)
+    joined_breaks: list[str] = field(default_factory=list)  # "title: …坚⏎决把…" per break repaired
+    dropped_lines: list[str] = field(default_factory=list)  # running headers/footers, page numbers
+    pages_without_text: list[int] = field(default_factory=list)  # PDF pages with no text layer: not indexed
+    kind: FileKind = "text"
     # month/day datelines whose year the text does not give; resolved later against other issues
     undated_days: list[tuple[int, int]] = field(default_factory=list)
     source_path: str = ""  # the file as staff named it, to name both files when two claim one id

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from index.builder import IndexBuilder, bulletin_files
-from index.parse import parse_issue, read_bulletin_text, split_sections
+from index.formats.text import read_bulletin_text, split_sections
+from index.parse import parse_issue
 from index.types import BulletinError
 
 from conftest import BULLETINS, KEEP_VERSIONS, MAX_FILE_BYTES, REAL_ISSUE

@@ -1,0 +1,240 @@
+"""A typeset PDF (with a text layer) → Document: columns, running headers, titles by typography.
+
+pdfplumber (on pdfminer.six) gives every character with its font, size and position; CJK fonts,
+embedded or not, come out as text. The layout is rebuilt here from those positions because that
+is where the bulletin's own typography is: titles are larger or bold, a two-column page has an
+empty vertical gutter, running headers and page numbers repeat at the page edges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from index.types import BulletinError, Document, Section
+
+Region = Literal["full", "left", "right"]
+BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|,b$", re.I)
+TITLE_SCALE = 1.15  # a title's characters are at least this much larger than the body's
+EDGE_LINES = 2  # lines at each page edge that may be running headers or footers
+# a page number alone: "3", "- 3 -", "第3页", "3 / 12", "Page 3 of 12"
+PAGE_NUMBER = re.compile(
+    r"^[\s\-–—·.]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*(?:/|／|of|共)\s*\d{1,4}\s*页?)?[\s\-–—·.]*$", re.I
+)
+PAGE_WORD = re.compile(r"^\s*page\s+", re.I)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One visual line of one column (or spanning the page), in page coordinates (points, top down)."""
+
+    page: int
+    region: Region
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float  # the smallest character size: a title line is large throughout
+    bold: bool  # every character is in a bold face
+
+
+def _line(page: int, region: Region, chars: list[dict]) -> Line:
+    chars = sorted(chars, key=lambda c: c["x0"])
+    text = chars[0]["text"]
+    for before, char in zip(chars, chars[1:]):
+        gap = char["x0"] - before["x1"]
+        # a visible gap with no space character in the file (words placed apart) reads as a space
+        if gap > 0.35 * char["size"] and not (before["text"].isspace() or char["text"].isspace()):
+            text += " "
+        text += char["text"]
+    ink = [c for c in chars if not c["text"].isspace()] or chars
+    return Line(
+        page=page,
+        region=region,
+        text=text,
+        x0=min(c["x0"] for c in ink),
+        x1=max(c["x1"] for c in ink),
+        top=min(c["top"] for c in ink),
+        bottom=max(c["bottom"] for c in ink),
+        size=round(min(c["size"] for c in ink), 1),
+        bold=all(BOLD_FONT.search(c["fontname"]) for c in ink),
+    )
+
+
+def _rows(chars: list[dict]) -> list[list[dict]]:
+    """Characters grouped into rows by their vertical centre (a row may hold both columns' lines)."""
+    rows: list[list[dict]] = []
+    anchor = 0.0
+    for char in sorted(chars, key=lambda c: ((c["top"] + c["bottom"]) / 2, c["x0"])):
+        centre = (char["top"] + char["bottom"]) / 2
+        if rows and centre - anchor <= 0.5 * min(char["size"], rows[-1][0]["size"]):
+            rows[-1].append(char)
+        else:
+            rows.append([char])
+            anchor = centre
+    return rows
+
+
+def _spans(row: list[dict]) -> list[tuple[float, float]]:
+    """The x-ranges a row's ink covers, characters less than a character apart joined."""
+    spans: list[tuple[float, float]] = []
+    for char in sorted((c for c in row if not c["text"].isspace()), key=lambda c: c["x0"]):
+        if spans and char["x0"] - spans[-1][1] < 1.2 * char["size"]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], char["x1"]))
+        else:
+            spans.append((char["x0"], char["x1"]))
+    return spans
+
+
+def _gutter(rows: list[list[dict]], width: float) -> float | None:
+    """The x of the gap between two columns, when the page has two: a vertical strip near the middle
+    that most rows leave empty with text on both sides (headers, page numbers and spanning titles
+    may cross it)."""
+    spans = [_spans(row) for row in rows]
+    best: tuple[tuple[int, int], float] | None = None
+    for step in range(30, 71):
+        x = width * step / 100
+        crossing = sum(1 for s in spans if any(a <= x <= b for a, b in s))
+        split = sum(1 for s in spans if any(b < x for _, b in s) and any(a > x for a, _ in s)) - crossing
+        rank = (split - 3 * crossing, -abs(step - 50))  # fewest rows crossing it, then nearest the middle
+        if split >= 3 and split > 3 * crossing and (best is None or rank > best[0]):
+            best = (rank, x)
+    return best[1] if best else None
+
+
+def _page_lines(number: int, chars: list[dict], width: float) -> list[Line]:
+    """A page's lines in reading order: spanning lines in place, and between them the left column,
+    then the right one."""
+    rows = _rows(chars)
+    gutter = _gutter(rows, width)
+    ordered: list[Line] = []
+    left: list[Line] = []
+    right: list[Line] = []
+    for row in rows:
+        if gutter is None or any(a <= gutter <= b for a, b in _spans(row)):
+            ordered += left + right
+            left, right = [], []
+            ordered.append(_line(number, "full", row))
+            continue
+        west, east = [c for c in row if c["x1"] <= gutter], [c for c in row if c["x1"] > gutter]
+        if any(not c["text"].isspace() for c in west):
+            left.append(_line(number, "left", west))
+        if any(not c["text"].isspace() for c in east):
+            right.append(_line(number, "right", east))
+    return ordered + left + right
+
+
+def _read_pages(raw: bytes, name: str) -> list[list[Line]]:
+    import pdfplumber  # imported here: only PDF files need it
+
+    try:
+        with pdfplumber.open(io.BytesIO(raw)) as pdf:
+            pages = [(page.dedupe_chars().chars, float(page.width)) for page in pdf.pages]
+    except Exception as exc:  # pdfminer wraps every failure in its own exception; the cause says which
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if type(cause).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
+            raise BulletinError(
+                f"{name}: the PDF is encrypted (password-protected); save an unprotected copy and add that"
+            ) from None
+        raise BulletinError(f"{name}: not a readable PDF ({type(cause).__name__}: {cause})") from None
+    return [_page_lines(n, chars, width) for n, (chars, width) in enumerate(pages)]
+
+
+def _running_key(text: str) -> str:
+    """A line as it repeats on every page: digits (page numbers, dates) and spaces aside."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def _drop_running(pages: list[list[Line]]) -> tuple[list[list[Line]], list[str]]:
+    """Remove running headers, footers and page numbers: lines at a page's top or bottom edge that
+    are a page number or repeat (digits aside) at the edge of other pages."""
+    edges: list[list[Line]] = []
+    for lines in pages:
+        by_height = sorted(lines, key=lambda line: line.top)
+        edges.append(by_height[:EDGE_LINES] + by_height[-EDGE_LINES:])
+    counts = Counter(key for lines in edges for key in {_running_key(line.text) for line in lines})
+    repeats = max(2, len(pages) // 2)  # on at least half the pages, and on more than one
+    dropped: list[str] = []
+    kept_pages = []
+    for lines, edge in zip(pages, edges):
+        running = {
+            line
+            for line in edge
+            if PAGE_NUMBER.match(PAGE_WORD.sub("", line.text)) or counts[_running_key(line.text)] >= repeats
+        }
+        dropped += [line.text.strip() for line in lines if line in running]
+        kept_pages.append([line for line in lines if line not in running])
+    return kept_pages, dropped
+
+
+def _breaks_paragraph(before: Line, line: Line, bounds: dict[Region, tuple[float, float]]) -> bool:
+    """Whether a body line starts a new paragraph: it is indented, the line before stopped short of
+    the column's right edge, or (in the same column) a gap wider than the line spacing separates them."""
+    left, _ = bounds[line.region]
+    _, right_before = bounds[before.region]
+    if line.x0 > left + 0.8 * line.size or before.x1 < right_before - 1.5 * before.size:
+        return True
+    same_column = (before.page, before.region) == (line.page, line.region)
+    return same_column and line.top - before.bottom > 0.9 * line.size
+
+
+def _sections(lines: list[Line], body_size: float, body_bold: bool) -> tuple[list[Section], list[str]]:
+    """Titles (larger or bolder than the body) and the paragraphs under each; lines before the first
+    title are returned apart (the masthead)."""
+    bounds: dict[Region, tuple[float, float]] = {}
+    for line in lines:
+        low, high = bounds.get(line.region, (line.x0, line.x1))
+        bounds[line.region] = (min(low, line.x0), max(high, line.x1))
+    sections: list[Section] = []
+    before_first: list[str] = []
+    last: Line | None = None
+    last_title = False
+    for line in lines:
+        is_title = line.size >= TITLE_SCALE * body_size or (line.bold and not body_bold)
+        if is_title:
+            # a title wrapped over lines: the title line before it filled its column
+            if last_title and last is not None and last.x1 >= bounds[last.region][1] - 1.5 * last.size:
+                sections[-1] = Section(sections[-1].title + line.text, [])
+            else:
+                sections.append(Section(line.text, []))
+        elif not sections:
+            before_first.append(line.text.strip())
+        elif last_title or last is None or _breaks_paragraph(last, line, bounds):
+            sections[-1].blocks.append(line.text)
+        else:
+            sections[-1].blocks[-1] += line.text
+        last, last_title = line, is_title
+    return [Section(s.title.strip(), [b.strip() for b in s.blocks]) for s in sections], before_first
+
+
+def pdf_document(raw: bytes, name: str) -> Document:
+    """A PDF with a text layer as a Document; a scan (no text) or a locked file is refused."""
+    pages = _read_pages(raw, name)
+    if not any(pages):
+        raise BulletinError(
+            f"{name}: the PDF has no text layer (scanned pages?); OCR is not supported: "
+            "ask for the PDF as exported from the typesetting program, or the Word file"
+        )
+    # a scanned page inside a typeset issue: staff must know that its text is missing
+    blank = [n for n, page in enumerate(pages, 1) if not page]
+    pages, dropped = _drop_running(pages)
+    lines = [line for page in pages for line in page]
+    sizes = Counter(line.size for line in lines for _ in line.text)
+    body_size = sizes.most_common(1)[0][0]
+    bolds = Counter(line.bold for line in lines for _ in line.text)
+    sections, masthead = _sections(lines, body_size, bolds.most_common(1)[0][0])
+    if not sections:
+        raise BulletinError(f"{name}: no article titles found (no line is larger or bolder than the body text)")
+    return Document(
+        kind="pdf",
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        sections=sections,
+        pages_without_text=blank,
+        dropped_lines=dropped + [f"before the first title: {text}" for text in masthead],
+        masthead=" ".join(dropped + masthead),
+    )
