@@ -75,7 +75,9 @@ def build_faiss(vectors: np.ndarray) -> faiss.Index:
     if wants_exact(len(vectors)):
         index = faiss.IndexFlatIP(vectors.shape[1])
     else:
-        hnsw = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_fp16, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        # faiss's type stub names the quantizer class where SWIG takes its QuantizerType value (an int)
+        fp16 = faiss.ScalarQuantizer.QT_fp16
+        hnsw = faiss.IndexHNSWSQ(vectors.shape[1], fp16, HNSW_M, faiss.METRIC_INNER_PRODUCT)  # type: ignore[arg-type]
         hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         hnsw.hnsw.efSearch = HNSW_EF_SEARCH
         index = hnsw
