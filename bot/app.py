@@ -123,6 +123,9 @@ async def _post_shutdown(application: Application) -> None:
     watcher = application.bot_data.pop("watcher", None)
     if watcher is not None:
         watcher.cancel()
+    selector = application.bot_data["services"].engine.judges.selector
+    if selector is not None:
+        selector.close()
 
 
 def bot_token(settings: Settings) -> str:
@@ -235,12 +238,15 @@ def run(services: Services) -> None:
     )
     check_telegram(settings)
     loaded = services.engine.loaded
+    judges = services.engine.judges
     logger.info(
-        "bulletin-bot serving by %s: index version %s, %d issues, %d admins",
+        "bulletin-bot serving by %s: index version %s, %d issues, %d admins%s%s",
         "webhook" if settings.webhook_url else "polling",
         loaded.version,
         len(loaded.snapshot.issues),
         len(settings.admin_ids),
+        f"; LLM selector {judges.selector.model} at {judges.selector.url}" if judges.selector else "",
+        f"; reranker {judges.reranker.folder}" if judges.reranker else "",
     )
     try:
         if settings.webhook_url:

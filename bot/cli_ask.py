@@ -62,6 +62,7 @@ def answer_json(engine: Engine, answer: Answer) -> dict:
         "outcome": answer.outcome,
         "reason": answer.reason,
         "confidence": answer.confidence,
+        "path": answer.path,
         "answer": html_to_text(engine.render(answer)),
         "sources": [
             {

@@ -60,7 +60,8 @@ class LinkKnobs:
 class JudgeKnobs:
     """The optional judge (bot/selector.py, bot/reranker.py). Set by reasoning, not fitted: the LLM sees enough
     to choose (when the top article is wrong, the right one is usually 2nd or 3rd; README "Where it still
-    fails") in a prompt that stays short (24 sentences ≈ 1,500–3,000 tokens). The reranker's own answer
+    fails") in a prompt that stays short (on the trust questions a median of 1,500 characters, at most 2,300:
+    about 1,000–2,000 tokens). The reranker's own answer
     threshold is fitted per model by `bulletin-bot fit-reranker` on the tune split and kept beside the model
     (bulletin_reranker.json): a cross-encoder's scores mean something different for every model."""
 
