@@ -162,7 +162,7 @@ class Selector:
         self._key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
         self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
         # the call runs in a pool so the wait is bounded by the timeout even for a server that trickles bytes
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm-selector")
+        self._pool = ThreadPoolExecutor(max_workers=JUDGE.workers, thread_name_prefix="llm-selector")
         self._lock = threading.Lock()
         self.calls = 0
         self.failures = 0
@@ -190,7 +190,12 @@ class Selector:
             raise SelectorError(reason) from None
 
     def _post(self, messages: list[dict[str, str]]) -> str:
-        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": 200}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": JUDGE.reply_tokens,
+        }
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         try:
             with self._client.stream("POST", self.url, json=body, headers=headers) as response:

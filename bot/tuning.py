@@ -69,6 +69,8 @@ class JudgeKnobs:
     sentences: int = 8  # best-scored sentences per article shown (all of a shorter article)
     max_chosen: int = 6  # a reply naming more sentences is refused: a quote, not the article
     max_reply_bytes: int = 65_536  # a longer HTTP body is refused unread
+    reply_tokens: int = 200  # the JSON reply is ~20 tokens; a model that rambles is cut off early
+    workers: int = 4  # LLM calls in flight at once; more questions wait (each at most the timeout)
     depth: int = 10  # retrieved articles the reranker rescores
     passages: int = 3  # of each, its best-matching passages scored
     target_oos_answered: float = 0.10  # the reranker threshold's target, as for the answer model (bot/fit.py)
