@@ -253,10 +253,11 @@ COLUMNS = [
 
 
 def format_table(results: list[EvalResult]) -> str:
-    """A plain-text table of the figures, one row per group."""
-    rows = [[label for _, label in COLUMNS]]
+    """A plain-text table of the figures, one row per group (and per decision path, when there are several)."""
+    columns = COLUMNS if len({r.path for r in results}) > 1 else COLUMNS[1:]
+    rows = [[label for _, label in columns]]
     for r in results:
         values = asdict(r)
-        rows.append(["–" if values[c] is None else str(values[c]) for c, _ in COLUMNS])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+        rows.append(["–" if values[c] is None else str(values[c]) for c, _ in columns])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
