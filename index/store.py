@@ -25,7 +25,12 @@ logger = logging.getLogger(__name__)
 # Exact search while small (a flat scan reads every vector: ~8 ms per 40k passages);
 # beyond this many passages, HNSW (recall@10 against exact search: benchmarks/RESULTS.md).
 EXACT_LIMIT = 20_000
-HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 1024  # efSearch: recall@10 ≥ 0.98 at 200k
+# On the 213k passages of the 50k-article benchmark corpus (300 perturbed passage queries, 2 cores):
+# efConstruction 80 stopped at recall@10 0.98 even with efSearch 1,024 (real questions: 0.917); 200 builds
+# the graph in 53 s and reaches 0.986 / 0.994 / 0.999 at efSearch 128 / 256 / 512, 3.5 ms a query at 512.
+# Vectors are stored as float16 in the HNSW index: half the memory (the 213k vectors: 493 → 276 MB on disk,
+# the same in RAM), with recall@10 0.999 against exact search on the decoded vectors and the same speed.
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 200, 512
 
 
 @dataclass
@@ -64,12 +69,13 @@ def wants_exact(count: int) -> bool:
 
 
 def build_faiss(vectors: np.ndarray) -> faiss.Index:
-    """Inner-product (cosine) search over unit vectors: exact while small, HNSW beyond EXACT_LIMIT."""
+    """Inner-product (cosine) search over unit vectors: exact while small, HNSW (float16 vectors) beyond
+    EXACT_LIMIT."""
     index: faiss.Index
     if wants_exact(len(vectors)):
         index = faiss.IndexFlatIP(vectors.shape[1])
     else:
-        hnsw = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_fp16, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         hnsw.hnsw.efSearch = HNSW_EF_SEARCH
         index = hnsw

@@ -176,10 +176,10 @@ def test_large_index_switches_to_hnsw_and_appends_in_place(tmp_path, embedder, m
     store = IndexStore(tmp_path / "data", KEEP_VERSIONS)
     IndexBuilder(store, embedder, MAX_FILE_BYTES).build(bulletin_files(BULLETINS))
     first = store.load()
-    assert isinstance(first.faiss_index, faiss.IndexHNSWFlat) and first.manifest["faiss"] == "IndexHNSWFlat"
+    assert isinstance(first.faiss_index, faiss.IndexHNSWSQ) and first.manifest["faiss"] == "IndexHNSWSQ"
     report = IndexBuilder(store, embedder, MAX_FILE_BYTES).add([NEW_ISSUE])
     second = store.load()
-    assert isinstance(second.faiss_index, faiss.IndexHNSWFlat)
+    assert isinstance(second.faiss_index, faiss.IndexHNSWSQ)
     assert second.faiss_index.ntotal == first.faiss_index.ntotal + report.embedded
     engine = Engine(load_settings(data_dir=tmp_path / "data"))
     engine.embedder = embedder
