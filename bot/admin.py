@@ -15,6 +15,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.answer import Answer
+from bot.engine import Judges
 from bot.handlers import send_html
 from bot.services import message_of, reload_all, render, services
 
@@ -97,8 +98,23 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分（启动于 {local_time(s.started_at, zone)}）",
         f"今日提问：{await questions_today(s)}，问题日志写入失败：{s.log.failures} 次",
         f"时间：{local_time(time.time(), zone)}（{zone.key}）",
-    ]
+    ] + judge_lines(s.engine.judges)
     await send_html(message_of(update), html.escape("\n".join(lines)))
+
+
+def judge_lines(judges: Judges) -> list[str]:
+    """/status lines for the optional judges: how often the LLM was asked and fell back, which reranker."""
+    lines = []
+    if judges.selector:
+        sel = judges.selector
+        last = f"（最近一次：{sel.last_failure}）" if sel.last_failure else ""
+        lines.append(
+            f"LLM 选句：{sel.model}，提示词版本 {sel.prompt.version}，询问 {sel.calls} 次，"
+            f"回退离线判断 {sel.failures} 次{last}"
+        )
+    if judges.reranker:
+        lines.append(f"重排模型：{judges.reranker.folder}，阈值 {judges.reranker.threshold:g}")
+    return lines
 
 
 async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,4 +145,7 @@ async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 def preview_line(answer: Answer) -> str:
     """One line for admins: how the engine decided, and from which article(s)."""
     quoted = "；".join(f"《{p.title}》（{p.issue_date.isoformat()}）" for p in answer.parts or answer.related) or "无"
-    return f"结果：{answer.outcome}，置信度：{answer.confidence:.2f}，原因：{answer.reason}，引用：{quoted}"
+    return (
+        f"结果：{answer.outcome}，置信度：{answer.confidence:.2f}，原因：{answer.reason}，判断：{answer.path}，"
+        f"引用：{quoted}"
+    )

@@ -16,6 +16,7 @@ from typing import Literal
 from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
 from bot.quote import Quote
+from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
 from index.normalize import clean_question, has_content
@@ -23,7 +24,10 @@ from index.text import QUESTION_PART_SPLIT
 
 logger = logging.getLogger(__name__)
 
-Reason = Literal["answered", "related", "low_probability", "empty_question", "no_index_match"]
+Reason = Literal["answered", "related", "low_probability", "empty_question", "no_index_match", "not_stated"]
+# Which decision answered: the fitted model alone, the LLM selector, the fitted model after the reranker, or
+# the fitted model because the LLM's reply was unusable (README: "An optional judge").
+DecisionPath = Literal["offline", "llm", "reranker", "llm-fallback"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +66,10 @@ class Answer:
     related: list[AnswerPart] = field(default_factory=list)
     age_days: int | None = None  # age of the newest quoted issue
     ranked_ids: list[str] = field(default_factory=list)  # article ids, best first
+    path: DecisionPath = "offline"
+    prompt_version: str | None = None  # the LLM selector prompt's version, when the LLM was asked
+    asked: tuple[str, ...] = ()  # kinds of fact the question asks
+    candidates: list[Candidate] = field(default_factory=list, repr=False)  # weighed, the chosen one first
 
     @property
     def answered(self) -> bool:
@@ -95,7 +103,16 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
         key=lambda c: c.hit.issue_date,
         reverse=True,
     )
-    return Decision(chosen, model.outcome(chosen.probability), weighed, newer)
+    return Decision(chosen, _outcome(q, model, chosen.probability), weighed, newer)
+
+
+def _outcome(q: QuestionContext, model: AnswerModel, probability: float) -> Outcome:
+    """The fitted model's outcome; with a reranker, no answer while its best score is below its own threshold."""
+    outcome = model.outcome(probability)
+    reranked = q.retrieval.reranked
+    if outcome == "answer" and reranked is not None and reranked.top < reranked.threshold:
+        return "related"
+    return outcome
 
 
 def choose(
@@ -111,6 +128,13 @@ def choose(
 
 
 def _part(candidate: Candidate, q: QuestionContext, newer: Sequence[Candidate] = ()) -> AnswerPart:
+    return answer_part(candidate, candidate.quote, tuple(k.name for k in q.kinds), newer)
+
+
+def answer_part(
+    candidate: Candidate, quote: Quote, asked: tuple[str, ...], newer: Sequence[Candidate] = ()
+) -> AnswerPart:
+    """The part quoting `quote` from the candidate's article, with its citation."""
     article = candidate.hit.article
     return AnswerPart(
         issue_id=article.issue_id,
@@ -120,8 +144,8 @@ def _part(candidate: Candidate, q: QuestionContext, newer: Sequence[Candidate] =
         article_id=article.article_id,
         score=round(candidate.hit.score, 4),
         probability=round(candidate.probability, 3),
-        quote=candidate.quote,
-        asked=tuple(k.name for k in q.kinds),
+        quote=quote,
+        asked=asked,
         newer=tuple((c.hit.article.title, c.hit.issue_date) for c in newer),
     )
 
@@ -133,25 +157,45 @@ def question_parts(question: str) -> list[str]:
 
 
 def answer_question(
-    retriever: HybridRetriever, model: AnswerModel, question: str, *, max_chars: int, today: date
+    retriever: HybridRetriever,
+    model: AnswerModel,
+    question: str,
+    *,
+    max_chars: int,
+    today: date,
+    reranker: Reranker | None = None,
 ) -> Answer:
     """Answer one resident question extractively, or say honestly that the bulletins do not answer it."""
+    answer = _answer(retriever, model, question, max_chars, today, reranker)
+    answer.path = "reranker" if reranker else "offline"
+    return answer
+
+
+def _answer(
+    retriever: HybridRetriever,
+    model: AnswerModel,
+    question: str,
+    max_chars: int,
+    today: date,
+    reranker: Reranker | None,
+) -> Answer:
     cleaned = clean_question(question)
     if not has_content(cleaned):
         return Answer(question=question, outcome="none", reason="empty_question")
     parts = question_parts(cleaned)
     budget = max_chars if len(parts) == 1 else 2 * max_chars // (len(parts) + 1)
-    whole = QuestionContext.ask(retriever, cleaned, budget)
+    whole = QuestionContext.ask(retriever, cleaned, budget, reranker)
     decision = decide(whole, model)
     if decision is None:
         return Answer(question=question, outcome="none", reason="no_index_match")
     ranked = sorted(decision.weighed, key=lambda c: c is not decision.chosen)
+    asked = tuple(k.name for k in whole.kinds)
     ranked_ids = [c.hit.article.article_id for c in ranked]
     ranked_ids += [h.article.article_id for h in whole.retrieval.hits if h.article.article_id not in ranked_ids]
     answered = [(decision, whole)] if decision.outcome == "answer" else []
     if len(parts) > 1:  # each part is searched too; its answer joins when it states something new
         for text in parts:
-            sub = QuestionContext.ask(retriever, text, budget)
+            sub = QuestionContext.ask(retriever, text, budget, reranker)
             found = decide(sub, model)
             if found is not None and found.outcome == "answer":
                 answered.append((found, sub))
@@ -168,6 +212,8 @@ def answer_question(
             related=related,
             ranked_ids=ranked_ids,
             age_days=(today - max(p.issue_date for p in quoted)).days,
+            asked=asked,
+            candidates=ranked,
         )
     if decision.outcome == "related":
         lead = _part(decision.chosen, whole, decision.newer)
@@ -179,6 +225,8 @@ def answer_question(
             parts=[lead],
             ranked_ids=ranked_ids,
             age_days=(today - lead.issue_date).days,
+            asked=asked,
+            candidates=ranked,
         )
     return Answer(
         question=question,
@@ -187,6 +235,8 @@ def answer_question(
         confidence=confidence,
         related=_related(decision, set(), whole, model),
         ranked_ids=ranked_ids,
+        asked=asked,
+        candidates=ranked,
     )
 
 

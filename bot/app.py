@@ -27,35 +27,39 @@ from index.types import BulletinError
 logger = logging.getLogger(__name__)
 
 
-def redact(text: str, token: str) -> str:
-    """`text` without the bot token or its secret part (after the colon)."""
+def redact(text: str, token: str, *keys: str) -> str:
+    """`text` without the bot token or its secret part (after the colon), nor any of the other keys."""
     for secret in (token, token.partition(":")[2]):
         if secret:
             text = text.replace(secret, "<token>")
+    for key in keys:
+        if key:
+            text = text.replace(key, "<key>")
     return text
 
 
 class RedactToken(logging.Filter):
-    """Removes the bot token from every log record, tracebacks included (httpx logs request URLs,
-    python-telegram-bot puts the token into the message of InvalidToken)."""
+    """Removes the bot token (and the LLM API key) from every log record, tracebacks included (httpx logs
+    request URLs, python-telegram-bot puts the token into the message of InvalidToken)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *keys: str) -> None:
         super().__init__()
         self.token = token
+        self.keys = keys
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = redact(record.getMessage(), self.token), ()
+        record.msg, record.args = redact(record.getMessage(), self.token, *self.keys), ()
         if record.exc_info and not record.exc_text:  # formatted here, so the handler uses the redacted text
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.token)
+            record.exc_text = redact(record.exc_text, self.token, *self.keys)
         return True
 
 
-def protect_token_in_logs(token: str) -> None:
+def protect_token_in_logs(token: str, *keys: str) -> None:
     """Install the redacting filter on all root handlers and quiet httpx's per-request lines."""
     for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(token))
+        handler.addFilter(RedactToken(token, *keys))
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -119,6 +123,9 @@ async def _post_shutdown(application: Application) -> None:
     watcher = application.bot_data.pop("watcher", None)
     if watcher is not None:
         watcher.cancel()
+    selector = application.bot_data["services"].engine.judges.selector
+    if selector is not None:
+        selector.close()
 
 
 def bot_token(settings: Settings) -> str:
@@ -226,15 +233,20 @@ def run(services: Services) -> None:
     """Serve until stopped: long polling, or a webhook when BULLETIN_WEBHOOK_URL is set."""
     settings = services.settings
     application = build_application(services)
-    protect_token_in_logs(bot_token(settings))
+    protect_token_in_logs(
+        bot_token(settings), *([settings.llm_api_key.get_secret_value()] if settings.llm_api_key else [])
+    )
     check_telegram(settings)
     loaded = services.engine.loaded
+    judges = services.engine.judges
     logger.info(
-        "bulletin-bot serving by %s: index version %s, %d issues, %d admins",
+        "bulletin-bot serving by %s: index version %s, %d issues, %d admins%s%s",
         "webhook" if settings.webhook_url else "polling",
         loaded.version,
         len(loaded.snapshot.issues),
         len(settings.admin_ids),
+        f"; LLM selector {judges.selector.model} at {judges.selector.url}" if judges.selector else "",
+        f"; reranker {judges.reranker.folder}" if judges.reranker else "",
     )
     try:
         if settings.webhook_url:

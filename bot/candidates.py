@@ -16,8 +16,9 @@ from bot.evidence import (
 )
 from bot.facts import FactKind, asked_kinds, names_topic, topic_words
 from bot.quote import Quote, Sentence, article_sentences, choose_quote, sentence_evidence
+from bot.reranker import Reranker
 from bot.retrieve import ArticleHit, HybridRetriever, Retrieval
-from bot.tuning import ANSWER, QUOTE
+from bot.tuning import ANSWER, JUDGE, QUOTE
 from index.normalize import is_chinese, normalize_text
 
 
@@ -29,6 +30,7 @@ class Candidate:
     quote: Quote
     evidence: Evidence
     probability: float = 0.0
+    shortlist: tuple[Sentence, ...] = ()  # the best-scored whole sentences, in reading order (for an LLM judge)
 
 
 class QuestionContext:
@@ -44,9 +46,12 @@ class QuestionContext:
         self.chinese = float(is_chinese(self.text))
 
     @classmethod
-    def ask(cls, retriever: HybridRetriever, question: str, budget: int) -> QuestionContext:
-        """Search the question and keep what its candidates need."""
-        return cls(retriever.search(question, limit=ANSWER.linked_depth), retriever, budget)
+    def ask(
+        cls, retriever: HybridRetriever, question: str, budget: int, reranker: Reranker | None = None
+    ) -> QuestionContext:
+        """Search the question (reordered by the reranker, when there is one) and keep what its candidates need."""
+        retrieval = retriever.search(question, limit=ANSWER.linked_depth)
+        return cls(reranker.rerank(retrieval) if reranker else retrieval, retriever, budget)
 
 
 @dataclass
@@ -117,7 +122,9 @@ def weigh(
         quote = choose_quote(
             v.sentences, v.scores, q.kinds, q.budget, lambda text: not q.topic or names_topic(text, q.topic)
         )
-        out.append(Candidate(v.hit, quote, _evidence(q, v.hit, quote, v.similarities, best_score)))
+        best = sorted(range(len(v.sentences)), key=lambda i: -v.scores[i])[: JUDGE.sentences]
+        shortlist = tuple(v.sentences[i] for i in sorted(best))
+        out.append(Candidate(v.hit, quote, _evidence(q, v.hit, quote, v.similarities, best_score), shortlist=shortlist))
     return out
 
 

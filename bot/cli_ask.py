@@ -42,6 +42,15 @@ def add_ask_commands(subparsers: argparse._SubParsersAction) -> None:
         help="a questions file used whole (no split), e.g. the bundled questions.jsonl",
     )
     fit.add_argument("--output", type=Path, required=True, help="where to write the model (JSON)")
+    rerank = subparsers.add_parser(
+        "fit-reranker", help="fit the reranker's answer threshold (per model) on the tune split of labelled questions"
+    )
+    rerank.add_argument("files", type=Path, nargs="+", help="questions.jsonl files; lines whose split is 'tune'")
+    rerank.add_argument(
+        "--model",
+        type=Path,
+        help="the CrossEncoder folder (default: BULLETIN_RERANKER_MODEL); the fit is written there",
+    )
 
 
 def answer_json(engine: Engine, answer: Answer) -> dict:
@@ -53,6 +62,7 @@ def answer_json(engine: Engine, answer: Answer) -> dict:
         "outcome": answer.outcome,
         "reason": answer.reason,
         "confidence": answer.confidence,
+        "path": answer.path,
         "answer": html_to_text(engine.render(answer)),
         "sources": [
             {
@@ -130,6 +140,29 @@ def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _fit_reranker(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluate import load_questions
+    from bot.reranker import Reranker, fit_threshold
+    from bot.tuning import JUDGE
+
+    folder = args.model or settings.reranker_model
+    if folder is None or not folder.is_dir():
+        raise BulletinError("fit-reranker: give --model FOLDER or set BULLETIN_RERANKER_MODEL to the model's folder")
+    questions = [q for path in args.files for q in load_questions(path) if q.split == "tune"]
+    engine.reload_index()
+    reranker = Reranker(folder, need_threshold=False)
+    reranker.warm_up()
+    source = ", ".join(str(p) for p in args.files) + " (tune split)"
+    fit = fit_threshold(engine.loaded.retriever, reranker, questions, JUDGE.target_oos_answered, source)
+    written = fit.save(folder)
+    print(
+        f"reranker threshold {fit.threshold} on {len(questions)} tune questions "
+        f"({fit.fitted_on['out_of_scope']} out of scope; answerable at or above: "
+        f"{fit.fitted_on['answerable_at_or_above']}); written to {written}"
+    )
+    return 0
+
+
 def run_ask_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run ask, chat or eval; BulletinError propagates to the CLI edge."""
     engine = Engine(settings)
@@ -147,6 +180,8 @@ def run_ask_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "fit":
         return _fit(engine, args, settings)
+    if args.command == "fit-reranker":
+        return _fit_reranker(engine, args, settings)
     if args.batch:
         questions = _batch_questions(args.batch)
         out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout

@@ -39,6 +39,23 @@ def check_answer_model(settings: Settings) -> str:
     return f"{settings.answer_model_path} loads"
 
 
+def check_reranker(settings: Settings) -> str:
+    from bot.reranker import Reranker
+
+    assert settings.reranker_model is not None  # skipped when unset
+    reranker = Reranker(settings.reranker_model)
+    reranker.warm_up()  # a missing or broken folder, or no fitted threshold: a BulletinError naming the setting
+    return f"{reranker.folder} loads (threshold {reranker.threshold:g})"
+
+
+def check_selector(settings: Settings) -> str:
+    from bot.selector import Prompt, endpoint
+
+    assert settings.llm_url is not None  # skipped when unset
+    prompt = Prompt.load(settings.llm_prompt_path)
+    return f"{settings.llm_model} at {endpoint(settings.llm_url)}; prompt {prompt.path} (version {prompt.version})"
+
+
 def check_telegram(settings: Settings) -> str:
     from bot.app import check_telegram as get_me
 
@@ -58,9 +75,15 @@ CHECKS: list[tuple[str, Callable[[Settings], str]]] = [
     ("index", check_index),
     ("templates", check_templates),
     ("answer model", check_answer_model),
+    ("reranker", check_reranker),
+    ("LLM selector", check_selector),
     ("telegram", check_telegram),
     ("data dir", check_data_dir),
 ]
+
+
+# checks of optional parts: skipped while their setting is unset
+OPTIONAL = {"telegram": "telegram_token", "reranker": "reranker_model", "LLM selector": "llm_url"}
 
 
 def run_check_command(args: argparse.Namespace) -> int:
@@ -73,8 +96,8 @@ def run_check_command(args: argparse.Namespace) -> int:
     print("✓ settings: valid")
     failed = False
     for name, check in CHECKS:
-        if name == "telegram" and settings.telegram_token is None:
-            print("- telegram: skipped (BULLETIN_TELEGRAM_TOKEN is not set)")
+        if name in OPTIONAL and getattr(settings, OPTIONAL[name]) is None:
+            print(f"- {name}: skipped (BULLETIN_{OPTIONAL[name].upper()} is not set)")
             continue
         try:
             print(f"✓ {name}: {check(settings)}")

@@ -10,8 +10,11 @@ from datetime import date
 
 from bot.answer import Answer, answer_question
 from bot.answerability import AnswerModel
+from bot.judge import judged_answer
 from bot.reply import render_answer
+from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever, Mode
+from bot.selector import Selector
 from bot.settings import Settings
 from bot.templates import Templates
 from index.embed import Embedder
@@ -32,6 +35,14 @@ class Loaded:
 
 
 @dataclass(frozen=True)
+class Judges:
+    """The optional judges of a deployment (README: "An optional judge"); both None: the offline path."""
+
+    selector: Selector | None = None
+    reranker: Reranker | None = None
+
+
+@dataclass(frozen=True)
 class Fallback:
     """At start-up the version CURRENT names did not load, so an older one serves instead."""
 
@@ -49,6 +60,10 @@ class Engine:
         self.store = IndexStore(settings.data_dir, settings.keep_versions)
         self.embedder = Embedder(settings.embedding_model, settings.embedding_threads, settings.embedding_batch_size)
         self.templates = Templates(settings.templates_path, settings.answer_max_chars)
+        self.judges = Judges(
+            Selector(settings) if settings.llm_url else None,
+            Reranker(settings.reranker_model) if settings.reranker_model else None,
+        )
         self._model: AnswerModel | None = None
         self._loaded: Loaded | None = None
         self._reload_lock = threading.Lock()
@@ -56,10 +71,12 @@ class Engine:
 
     def warm_up(self) -> None:
         """Load the current index version (or, if it does not load, the newest that does), the embedding
-        model and the answerability model."""
+        model, the answerability model and the reranker, if one is set."""
         if self._loaded is None:
             self.reload_index()
         _ = self.model
+        if self.judges.reranker:
+            self.judges.reranker.warm_up()
 
     @property
     def model(self) -> AnswerModel:
@@ -127,16 +144,15 @@ class Engine:
             return True
         raise problem
 
-    def ask(self, question: str, today: date | None = None) -> Answer:
-        """Answer one question from the index version current at the time of asking."""
-        loaded = self.loaded
-        return answer_question(
-            loaded.retriever,
-            self.model,
-            question,
-            max_chars=self.settings.answer_max_chars,
-            today=today or date.today(),
+    def ask(self, question: str, today: date | None = None, judges: Judges | None = None) -> Answer:
+        """Answer one question from the index version current at the time of asking (with the configured
+        judges, or the ones given: `eval` compares the decision paths on the same questions)."""
+        loaded, judges, today = self.loaded, judges or self.judges, today or date.today()
+        max_chars = self.settings.answer_max_chars
+        answer = answer_question(
+            loaded.retriever, self.model, question, max_chars=max_chars, today=today, reranker=judges.reranker
         )
+        return judged_answer(answer, judges.selector, max_chars, today) if judges.selector else answer
 
     def render(self, answer: Answer) -> str:
         """The reply text (Telegram HTML) for an answer."""

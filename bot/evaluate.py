@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.answer import Answer
-from bot.engine import Engine
+from bot.engine import Engine, Judges
 from bot.quote import DATELINE
 from bot.retrieve import MODES, HybridRetriever, Mode
 from index.normalize import normalize_text
@@ -48,8 +48,9 @@ class Outcome:
 
 @dataclass(frozen=True, kw_only=True)
 class EvalResult:
-    """The figures of one group of questions (a split, a kind)."""
+    """The figures of one group of questions (a split, a kind) on one decision path."""
 
+    path: str  # offline, reranker, llm (README: "An optional judge")
     group: str
     questions: int
     answerable: int
@@ -60,8 +61,8 @@ class EvalResult:
     hit_at_1: float
     hit_at_3: float
     mrr: float
-    hit_at_1_bm25: float
-    hit_at_1_dense: float
+    hit_at_1_bm25: float | None  # the baselines are run once, with the offline path
+    hit_at_1_dense: float | None
     must_contain: float  # over the "answer" outcomes of answerable questions
     median_quote_chars: float
     dateline_openers: int
@@ -109,23 +110,38 @@ def _rank(ids: list[str], gold: set[str | None]) -> int | None:
     return next((i for i, a in enumerate(ids) if a in gold), None)
 
 
-def run_questions(engine: Engine, questions: list[EvalQuestion], today: date) -> list[Outcome]:
-    """Every question through the answer engine, and through each single retriever for the baselines."""
+def decision_paths(engine: Engine) -> dict[str, Judges]:
+    """The decision paths the engine can take: offline always, the reranker and the LLM when configured
+    (the LLM path with the reranker too, as it serves)."""
+    selector, reranker = engine.judges.selector, engine.judges.reranker
+    paths = {"offline": Judges()}
+    if reranker:
+        paths["reranker"] = Judges(reranker=reranker)
+    if selector:
+        paths["llm"] = Judges(selector, reranker)
+    return paths
+
+
+def run_questions(
+    engine: Engine, questions: list[EvalQuestion], today: date, judges: Judges | None = None, baselines: bool = True
+) -> list[Outcome]:
+    """Every question through the answer engine (on the given decision path), and through each single
+    retriever for the baselines."""
     engine.warm_up()
     snapshot = engine.loaded.snapshot
     keys = article_keys(snapshot)
-    baselines = {m: HybridRetriever(snapshot, engine.embedder, m) for m in MODES if m != "hybrid"}
-    engine.ask(questions[0].question, today)  # warm caches before timing
+    single = {m: HybridRetriever(snapshot, engine.embedder, m) for m in MODES if m != "hybrid" and baselines}
+    engine.ask(questions[0].question, today, judges)  # warm caches before timing
     outcomes = []
     for q in questions:
         started = time.perf_counter()
-        answer = engine.ask(q.question, today)
+        answer = engine.ask(q.question, today, judges)
         latency = (time.perf_counter() - started) * 1000
         gold = {keys.get(g) for g in q.gold}
         ranks: dict[Mode, int | None] = (
             {
                 m: _rank([h.article.article_id for h in r.search(q.question, limit=10).hits], gold)
-                for m, r in baselines.items()
+                for m, r in single.items()
             }
             if q.gold
             else {}
@@ -142,7 +158,7 @@ def run_questions(engine: Engine, questions: list[EvalQuestion], today: date) ->
     return outcomes
 
 
-def summarize(group: str, outcomes: list[Outcome]) -> EvalResult:
+def summarize(group: str, outcomes: list[Outcome], path: str = "offline") -> EvalResult:
     """The figures of a group of outcomes."""
     answerable = [o for o in outcomes if o.question.gold]
     oos = [o for o in outcomes if not o.question.gold]
@@ -159,7 +175,13 @@ def summarize(group: str, outcomes: list[Outcome]) -> EvalResult:
     openers = sum(bool(DATELINE.match(p.text)) for o in outcomes for p in o.answer.parts)
     recency = [o for o in answerable if o.question.kind == "recency"]
     latencies = [o.latency_ms for o in outcomes]
+    baselines = any(o.baseline_ranks for o in answerable)
+
+    def baseline_hits(mode: Mode) -> float | None:
+        return round(sum(o.baseline_ranks.get(mode) == 0 for o in answerable) / n, 3) if baselines else None
+
     return EvalResult(
+        path=path,
         group=group,
         questions=len(outcomes),
         answerable=len(answerable),
@@ -170,8 +192,8 @@ def summarize(group: str, outcomes: list[Outcome]) -> EvalResult:
         hit_at_1=round(sum(o.rank == 0 for o in answerable) / n, 3),
         hit_at_3=round(sum(o.rank is not None and o.rank < 3 for o in answerable) / n, 3),
         mrr=round(sum(1 / (o.rank + 1) for o in answerable if o.rank is not None) / n, 3),
-        hit_at_1_bm25=round(sum(o.baseline_ranks.get("bm25") == 0 for o in answerable) / n, 3),
-        hit_at_1_dense=round(sum(o.baseline_ranks.get("dense") == 0 for o in answerable) / n, 3),
+        hit_at_1_bm25=baseline_hits("bm25"),
+        hit_at_1_dense=baseline_hits("dense"),
         must_contain=round(contains / max(len(answered), 1), 3),
         median_quote_chars=float(np.median(quotes)) if quotes else 0.0,
         dateline_openers=openers,
@@ -183,28 +205,34 @@ def summarize(group: str, outcomes: list[Outcome]) -> EvalResult:
     )
 
 
-def report(outcomes: list[Outcome]) -> list[EvalResult]:
+def report(outcomes: list[Outcome], path: str = "offline") -> list[EvalResult]:
     """Figures for every split, then for every kind of question within each split."""
     by_split: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_split[o.question.split].append(o)
-    results = [summarize("all", outcomes)] if len(by_split) > 1 else []
+    results = [summarize("all", outcomes, path)] if len(by_split) > 1 else []
     for split in sorted(by_split):
         name = split if split != "-" else "all"
-        results.append(summarize(name, by_split[split]))
+        results.append(summarize(name, by_split[split], path))
         kinds: dict[str, list[Outcome]] = defaultdict(list)
         for o in by_split[split]:
             kinds[o.question.kind].append(o)
-        results += [summarize(f"{name}/{kind}", kinds[kind]) for kind in sorted(kinds)]
+        results += [summarize(f"{name}/{kind}", kinds[kind], path) for kind in sorted(kinds)]
     return results
 
 
 def run_eval(engine: Engine, path: Path, today: date) -> list[EvalResult]:
-    """Evaluate a question file: one row per split and per kind."""
-    return report(run_questions(engine, load_questions(path), today))
+    """Evaluate a question file on every configured decision path: one row group per path, one row per split
+    and per kind."""
+    questions = load_questions(path)
+    results = []
+    for name, judges in decision_paths(engine).items():
+        results += report(run_questions(engine, questions, today, judges, baselines=name == "offline"), name)
+    return results
 
 
 COLUMNS = [
+    ("path", "path"),
     ("group", "group"),
     ("questions", "n"),
     ("oos_answered", "oos→answer"),
@@ -225,10 +253,11 @@ COLUMNS = [
 
 
 def format_table(results: list[EvalResult]) -> str:
-    """A plain-text table of the figures, one row per group."""
-    rows = [[label for _, label in COLUMNS]]
+    """A plain-text table of the figures, one row per group (and per decision path, when there are several)."""
+    columns = COLUMNS if len({r.path for r in results}) > 1 else COLUMNS[1:]
+    rows = [[label for _, label in columns]]
     for r in results:
         values = asdict(r)
-        rows.append(["–" if values[c] is None else str(values[c]) for c, _ in COLUMNS])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+        rows.append(["–" if values[c] is None else str(values[c]) for c, _ in columns])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)

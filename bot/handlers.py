@@ -73,6 +73,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         top_issue=lead.issue_id if lead else None,
         score=answer.confidence,
         latency_ms=latency,
+        path=answer.path,
+        prompt_version=answer.prompt_version,
     )
     markup = answer_keyboard(answer, log_id) if answer.reason != "empty_question" else None
     await send_html(message, await asyncio.to_thread(s.engine.render, answer), markup)

@@ -20,9 +20,15 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id INTEGER PRIMARY KEY, asked_at TEXT NOT NULL, day TEXT NOT NULL, chat_type TEXT NOT NULL,
     user_hash TEXT NOT NULL, question TEXT NOT NULL, answered INTEGER NOT NULL, reason TEXT NOT NULL,
-    top_article TEXT, top_issue TEXT, score REAL, latency_ms REAL, feedback INTEGER);
+    top_article TEXT, top_issue TEXT, score REAL, latency_ms REAL, feedback INTEGER,
+    path TEXT NOT NULL DEFAULT 'offline', prompt_version TEXT);
 CREATE INDEX IF NOT EXISTS questions_day ON questions(day);
 """
+# Columns added since the first release, added to an older file when it is opened (its rows answered offline).
+MIGRATIONS = {
+    "path": "ALTER TABLE questions ADD COLUMN path TEXT NOT NULL DEFAULT 'offline'",
+    "prompt_version": "ALTER TABLE questions ADD COLUMN prompt_version TEXT",
+}
 MAX_LOGGED_CHARS = 500
 MAX_PENDING_WRITES = 10_000
 LEGACY_SALT_FILE = "log_salt"
@@ -56,6 +62,7 @@ class QuestionLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer_db = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout)
         self._writer_db.executescript(SCHEMA)
+        self._migrate()
         self._retire_salt()
         # ids are handed out here, not by SQLite, so the reply's 👍/👎 buttons need not wait for the write
         self._last_id = self._writer_db.execute("SELECT COALESCE(MAX(id), 0) FROM questions").fetchone()[0]
@@ -100,6 +107,15 @@ class QuestionLog:
             self._writer_db.close()
             self._reader_db.close()
 
+    def _migrate(self) -> None:
+        """Add the columns a log file written by an older release lacks."""
+        have = {row[1] for row in self._writer_db.execute("PRAGMA table_info(questions)")}
+        with self._writer_db:
+            for column, statement in MIGRATIONS.items():
+                if column not in have:
+                    self._writer_db.execute(statement)
+                    logger.info("question log: column %s added", column)
+
     def _retire_salt(self) -> None:
         """Logs before keyed pseudonyms kept sha256(salt:id) with the salt file beside them, which
         anyone holding both could reverse: re-key those hashes like ids, then delete the salt."""
@@ -136,6 +152,8 @@ class QuestionLog:
         top_issue: str | None,
         score: float | None,
         latency_ms: float,
+        path: str = "offline",
+        prompt_version: str | None = None,
     ) -> int:
         """Queue one question; return its id (used by the feedback buttons) at once."""
         now = datetime.now(UTC)
@@ -154,11 +172,14 @@ class QuestionLog:
                 top_issue,
                 score,
                 round(latency_ms, 1),
+                path,
+                prompt_version,
             )
         self._write(
             lambda db: db.execute(
                 "INSERT INTO questions (id, asked_at, day, chat_type, user_hash, question, answered, reason,"
-                " top_article, top_issue, score, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " top_article, top_issue, score, latency_ms, path, prompt_version)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 row,
             )
         )

@@ -139,6 +139,12 @@ def choose_quote(
     return _within_budget(sentences, items, chosen, best, budget)
 
 
+def quote_of(sentences: list[Sentence], chosen: list[int], budget: int) -> Quote:
+    """A quote of exactly the chosen sentences (the first is the anchor), within the budget as any quote."""
+    items = [bool(LIST_ITEM.search(s.text)) for s in sentences]
+    return _within_budget(sentences, items, set(chosen), chosen[0], budget)
+
+
 def _list_run(items: list[bool], i: int) -> range:
     """The run of consecutive list items around item i."""
     lo = hi = i

@@ -44,6 +44,15 @@ class ArticleHit:
     passages: list[PassageHit] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Reranked:
+    """What the optional reranker (bot/reranker.py) said about the top articles."""
+
+    scores: dict[str, float]  # article id → its best passage's reranker score
+    top: float
+    threshold: float  # below `top` < threshold no quote is given as the answer
+
+
 @dataclass
 class Retrieval:
     """A ranked answer to 'which articles speak to this question'."""
@@ -55,6 +64,7 @@ class Retrieval:
     vector: np.ndarray | None = None  # the question's embedding
     top_dense: float = 0.0  # best passage cosine similarity
     dense_gap: float = 0.0  # best minus 11th best cosine: how much the best match stands out
+    reranked: Reranked | None = None  # set when a reranker reordered the hits
 
 
 class HybridRetriever:

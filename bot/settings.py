@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.tuning import MODEL_PATH
@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     log_key_period: Literal["day", "week", "month"] = "month"
     timezone: str = Field("Asia/Shanghai", description="IANA zone of the times in /status and the report")
 
+    # the optional judge (README "An optional judge"): both off unless set
+    llm_url: str | None = Field(None, description="OpenAI-compatible base URL; POST {url}/v1/chat/completions")
+    llm_model: str | None = Field(None, min_length=1)
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(8.0, gt=0, le=120, description="seconds the resident may wait for the LLM")
+    llm_prompt_path: Path | None = Field(None, description="the selector prompt; unset: the built-in one")
+    reranker_model: Path | None = Field(None, description="a local folder loadable by CrossEncoder")
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -77,12 +85,25 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @field_validator("telegram_base_url", "telegram_base_file_url")
+    @field_validator("telegram_base_url", "telegram_base_file_url", "llm_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("reranker_model")
+    @classmethod
+    def _model_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder (a local CrossEncoder model such as bge-reranker-base)")
+        return value
+
+    @model_validator(mode="after")
+    def _llm_complete(self) -> Settings:
+        if self.llm_url and not self.llm_model:
+            raise ValueError("BULLETIN_LLM_URL is set but BULLETIN_LLM_MODEL is not: name the model to ask")
+        return self
 
 
 class SettingsError(Exception):
@@ -96,6 +117,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
+            if not err["loc"]:  # a rule across settings: its message names them
+                lines.append(err["msg"].removeprefix("Value error, "))
+                continue
             name = "BULLETIN_" + "_".join(str(p) for p in err["loc"]).upper()
             lines.append(f"{name}: {err['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -56,8 +56,29 @@ class LinkKnobs:
     per_article: int = 5  # links listed per article by `index list --links`
 
 
+@dataclass(frozen=True)
+class JudgeKnobs:
+    """The optional judge (bot/selector.py, bot/reranker.py). Set by reasoning, not fitted: the LLM sees enough
+    to choose (when the top article is wrong, the right one is usually 2nd or 3rd; README "Where it still
+    fails") in a prompt that stays short (on the trust questions a median of 1,500 characters, at most 2,300:
+    about 1,000–2,000 tokens). The reranker's own answer
+    threshold is fitted per model by `bulletin-bot fit-reranker` on the tune split and kept beside the model
+    (bulletin_reranker.json): a cross-encoder's scores mean something different for every model."""
+
+    articles: int = 3  # top articles whose sentences the LLM is shown
+    sentences: int = 8  # best-scored sentences per article shown (all of a shorter article)
+    max_chosen: int = 6  # a reply naming more sentences is refused: a quote, not the article
+    max_reply_bytes: int = 65_536  # a longer HTTP body is refused unread
+    reply_tokens: int = 200  # the JSON reply is ~20 tokens; a model that rambles is cut off early
+    workers: int = 4  # LLM calls in flight at once; more questions wait (each at most the timeout)
+    depth: int = 10  # retrieved articles the reranker rescores
+    passages: int = 3  # of each, its best-matching passages scored
+    target_oos_answered: float = 0.10  # the reranker threshold's target, as for the answer model (bot/fit.py)
+
+
 RETRIEVAL = RetrievalKnobs()
 QUOTE = QuoteKnobs()
 ANSWER = AnswerKnobs()
 LINKS = LinkKnobs()
+JUDGE = JudgeKnobs()
 MODEL_PATH = Path(__file__).with_name("answerability.json")

@@ -27,10 +27,12 @@ def test_check_passes_on_a_built_index_with_the_token_accepted(data_dir, fake_ap
         "✓ index",
         "✓ templates",
         "✓ answer model",
+        "- reranker",
+        "- LLM selector",
         "✓ telegram",
         "✓ data dir",
     ]
-    assert "@bulletin_test_bot" in lines[4]
+    assert "@bulletin_test_bot" in lines[6]
     assert not any(TOKEN.split(":")[1] in line for line in lines)
 
 

@@ -49,7 +49,7 @@ def file_line(path, needle: str, template: str = "") -> int:
 
 def test_config_copy_is_the_packaged_default():
     """config/ holds the admins' editable copies; the package ships the same files."""
-    for name in ("templates.yaml", "settings.example.env"):
+    for name in ("templates.yaml", "settings.example.env", "selector_prompt.yaml"):
         assert (REPO / "config" / name).read_bytes() == (DEFAULT_PATH.parent / name).read_bytes(), name
 
 
