@@ -51,6 +51,7 @@ class FakeBotApi:
         self.blocked: set[int] = set()  # chats that blocked the bot: sendMessage answers 403
         self.admins: set[tuple[int, int]] = set()  # (group chat id, user id) pairs that are group admins
         self.send_delay = 0.0  # seconds sendMessage takes after it is recorded (a slow network)
+        self.in_flight = 0  # sendMessage calls recorded (delivered) whose answer has not been sent yet
 
     @property
     def base_url(self) -> str:
@@ -152,12 +153,16 @@ class FakeBotApi:
                     return self._reply(
                         403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
                     )
+                delayed = method == "sendMessage" and api.send_delay > 0
                 if method != "getUpdates":
                     with api._cond:
                         api.calls.append((method, params))
+                        api.in_flight += delayed
                         api._cond.notify_all()
-                if method == "sendMessage" and api.send_delay:
+                if delayed:
                     time.sleep(api.send_delay)
+                    with api._cond:
+                        api.in_flight -= 1
                 self._reply(200, {"ok": True, "result": api._answer(method, params)})
 
             def _reply(self, status: int, body: dict) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+from bot.follow_store import FollowStore, Planned
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
-from bot.follow_store import FollowStore, Planned
 from conftest import ADMIN, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, REPO
 from fake_telegram import callback, message
 
