@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
@@ -28,7 +29,10 @@ logger = logging.getLogger(__name__)
 
 MAX_MATCHES, MAX_HEADLINES = 6, 20  # per message: with the limits below it stays under 4,096 characters
 MAX_TITLE_CHARS, MAX_SENTENCE_CHARS = 60, 160
-CONCURRENCY = 3  # messages in flight at once: ~30/s at Telegram's ~100 ms round trip, few unknowns at a crash
+CONCURRENCY = 3  # messages in flight at once: enough for PER_SECOND at Telegram's ~100 ms round trip
+# Telegram allows about 30 messages a second per bot; the push keeps to 25, evenly (no burst), so residents'
+# answers, paced by the Application's AIORateLimiter within the same 30, are not held up behind it
+PER_SECOND = 25
 BUTTONS_PER_ROW = 5
 
 
@@ -123,10 +127,15 @@ def keyboard(buttons: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup | Non
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-async def send_one(bot: Bot, store: FollowStore, row: OutboxRow) -> bool:
-    """Send one outbox message, recording it before and after; False when the network is down (the row
-    goes back to planned and the round stops)."""
-    store.mark(row.row_id, "sending")
+async def send_one(bot: Bot, store: FollowStore, row: OutboxRow, pace: AsyncLimiter) -> bool:
+    """Send one outbox message when `pace` allows, recording it before and after; False when the network
+    is down (the row goes back to planned and the round stops)."""
+    async with pace:
+        store.mark(row.row_id, "sending")
+        return await _send(bot, store, row)
+
+
+async def _send(bot: Bot, store: FollowStore, row: OutboxRow) -> bool:
     message = row.planned
     try:
         await bot.send_message(
@@ -158,25 +167,23 @@ async def send_one(bot: Bot, store: FollowStore, row: OutboxRow) -> bool:
 
 
 async def send_pending(bot: Bot, store: FollowStore) -> int:
-    """Send every planned message, CONCURRENCY at a time (the bot's rate limiter paces them); return how
-    many were attempted."""
-    attempted = 0
-    while rows := store.pending():
+    """Send every planned message, CONCURRENCY at a time and PER_SECOND at most; return how many were
+    attempted. Stops early when the network is down (the rest stay planned)."""
+    attempted, online = 0, True
+    pace = AsyncLimiter(1, 1 / PER_SECOND)  # a bucket of one: evenly spaced, never a burst
+
+    async def worker(queue: asyncio.Queue[OutboxRow]) -> None:
+        nonlocal attempted, online
+        while online and not queue.empty():
+            row = queue.get_nowait()
+            attempted += 1
+            online = await send_one(bot, store, row, pace) and online
+
+    while online and (rows := store.pending()):
         queue: asyncio.Queue[OutboxRow] = asyncio.Queue()
         for row in rows:
             queue.put_nowait(row)
-        online = True
-
-        async def worker() -> None:
-            nonlocal attempted, online
-            while online and not queue.empty():
-                row = queue.get_nowait()
-                attempted += 1
-                online = await send_one(bot, store, row) and online
-
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        if not online:
-            break
+        await asyncio.gather(*(worker(queue) for _ in range(CONCURRENCY)))
     return attempted
 
 

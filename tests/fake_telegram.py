@@ -42,6 +42,7 @@ class FakeBotApi:
     def __init__(self, token: str) -> None:
         self.token = token
         self.calls: list[tuple[str, dict]] = []
+        self.times: list[float] = []  # time.monotonic() of each call in `calls`
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -157,6 +158,7 @@ class FakeBotApi:
                 if method != "getUpdates":
                     with api._cond:
                         api.calls.append((method, params))
+                        api.times.append(time.monotonic())
                         api.in_flight += delayed
                         api._cond.notify_all()
                 if delayed:

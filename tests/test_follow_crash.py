@@ -10,13 +10,13 @@ import subprocess
 import sys
 import time
 
-from index.builder import IndexBuilder
-from index.store import IndexStore
-
 from bot.follow_store import FollowStore
 from bot.push import CONCURRENCY
-from conftest import KEEP_VERSIONS, MAX_FILE_BYTES, REPO, TOKEN
+from index.builder import IndexBuilder
+from index.store import IndexStore
 from test_serve import serve_env
+
+from conftest import KEEP_VERSIONS, MAX_FILE_BYTES, REPO, TOKEN
 
 ISSUE = REPO / "tests" / "data" / "2023-03-27.txt"
 FOLLOWERS = list(range(5000, 5040))
