@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections import Counter
@@ -84,6 +85,16 @@ async def may_manage(context: ContextTypes.DEFAULT_TYPE, chat: Chat, user: User 
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
+async def keyboard_topics(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    """The /follow keyboard's topics, worked out once per index version (off the event loop)."""
+    loaded = services(context).engine.loaded
+    cached = context.bot_data.get("follow_keyboard")
+    if cached is None or cached[0] != loaded.version:
+        cached = (loaded.version, await asyncio.to_thread(common_topics, loaded.snapshot))
+        context.bot_data["follow_keyboard"] = cached
+    return cached[1]
+
+
 def _followed(topic: str, result: str) -> str:
     return {
         "added": f"已关注「{topic}」。新一期简报中有相关文章时，我会发消息告诉您。发送 /following 查看关注。",
@@ -100,8 +111,7 @@ async def follow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     topic = clean_topic(" ".join(context.args or []))
     if not topic:
-        keyboard = topics_keyboard(common_topics(s.engine.loaded.snapshot))
-        await send_html(message, html.escape(FOLLOW_USAGE), keyboard)
+        await send_html(message, html.escape(FOLLOW_USAGE), topics_keyboard(await keyboard_topics(context)))
         return
     await send_html(message, html.escape(_followed(topic, s.follows.follow(message.chat.id, topic))))
 

@@ -1,7 +1,8 @@
 """Followers and the push outbox, in one SQLite file (data_dir/follow.sqlite).
 
 Privacy: a follower row holds only the chat id needed to send and the chosen topics (and whether the
-chat wants every issue's headlines); `/unfollow all` deletes the row and the chat's outbox rows.
+chat wants every issue's headlines); `/unfollow all` deletes the row and every outbox row of the chat
+(a push's counts of sent, failed and unknown messages are kept without ids, for /status).
 
 The outbox makes pushes crash-safe: a push is planned in one transaction (one row per chat and new
 issue, state "planned", and the issues marked announced), each row is set to "sending" just before
@@ -24,7 +25,8 @@ CREATE TABLE IF NOT EXISTS followers (
     chat_id INTEGER PRIMARY KEY, topics TEXT NOT NULL DEFAULT '[]', digest INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS announced (issue_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS pushes (
-    version TEXT PRIMARY KEY, operation TEXT NOT NULL, issues TEXT NOT NULL, planned_at REAL NOT NULL);
+    version TEXT PRIMARY KEY, operation TEXT NOT NULL, issues TEXT NOT NULL, planned_at REAL NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, unknown INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY, version TEXT NOT NULL, issue_id TEXT NOT NULL, chat_id INTEGER NOT NULL,
     text TEXT NOT NULL, buttons TEXT NOT NULL, state TEXT NOT NULL, error TEXT,
@@ -93,7 +95,8 @@ class FollowStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         with self._lock:  # rows in flight when the last process died may have been delivered
-            self._db.execute("UPDATE outbox SET state = 'unknown' WHERE state = 'sending'")
+            for (row_id,) in self._db.execute("SELECT id FROM outbox WHERE state = 'sending'").fetchall():
+                self._settle(row_id, "unknown", "in flight when the bot stopped")
 
     def close(self) -> None:
         self._db.close()
@@ -141,10 +144,10 @@ class FollowStore:
         return True
 
     def forget(self, chat_id: int) -> bool:
-        """`/unfollow all`, or a chat that blocked the bot: delete its row and its unsent messages."""
+        """`/unfollow all`, or a chat that blocked the bot: delete its row and all its messages."""
         with self._lock:
             deleted = self._db.execute("DELETE FROM followers WHERE chat_id = ?", (chat_id,)).rowcount
-            self._db.execute("DELETE FROM outbox WHERE chat_id = ? AND state = 'planned'", (chat_id,))
+            self._db.execute("DELETE FROM outbox WHERE chat_id = ? AND state != 'sending'", (chat_id,))
         return deleted > 0
 
     def set_digest(self, chat_id: int, on: bool) -> None:
@@ -215,14 +218,37 @@ class FollowStore:
         ]
 
     def mark(self, row_id: int, state: State, error: str | None = None) -> None:
-        """Move one message on: planned → sending → sent | failed."""
-        self._write("UPDATE outbox SET state = ?, error = ? WHERE id = ?", (state, error, row_id))
+        """Move one message on: planned → sending → sent | failed | unknown (counted in its push)."""
+        with self._lock:
+            self._settle(row_id, state, error)
+
+    def _settle(self, row_id: int, state: State, error: str | None) -> None:
+        """One transaction: the row's state, and the push's count when the row is done (lock held)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("UPDATE outbox SET state = ?, error = ? WHERE id = ?", (state, error, row_id))
+            if state in ("sent", "failed", "unknown"):
+                self._db.execute(
+                    f"UPDATE pushes SET {state} = {state} + 1 "  # noqa: S608 (state is one of three literals)
+                    "WHERE version = (SELECT version FROM outbox WHERE id = ?)",
+                    (row_id,),
+                )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def last_push(self) -> PushSummary | None:
         """The most recently planned push and its messages per state."""
-        rows = self._read("SELECT version, operation, issues FROM pushes ORDER BY planned_at DESC LIMIT 1")
+        rows = self._read(
+            "SELECT version, operation, issues, sent, failed, unknown FROM pushes ORDER BY planned_at DESC LIMIT 1"
+        )
         if not rows:
             return None
-        version, operation, issues = rows[0]
-        counts = dict(self._read("SELECT state, COUNT(*) FROM outbox WHERE version = ? GROUP BY state", (version,)))
-        return PushSummary(version, operation, tuple(json.loads(issues)), counts)
+        version, operation, issues, sent, failed, unknown = rows[0]
+        waiting = self._read(
+            "SELECT state, COUNT(*) FROM outbox WHERE version = ? AND state IN ('planned', 'sending') GROUP BY state",
+            (version,),
+        )
+        counts = {"sent": sent, "failed": failed, "unknown": unknown} | dict(waiting)
+        return PushSummary(version, operation, tuple(json.loads(issues)), {k: n for k, n in counts.items() if n})

@@ -192,7 +192,10 @@ async def push_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     after BULLETIN_RELOAD_INTERVAL (chained, so two rounds never overlap)."""
     s = context.bot_data["services"]
     try:
-        await asyncio.to_thread(plan_push, s.engine, s.follows)
+        serving = s.engine.serving
+        if serving != context.bot_data.get("push_planned_for"):  # plan once per version switch
+            await asyncio.to_thread(plan_push, s.engine, s.follows)
+            context.bot_data["push_planned_for"] = serving
         await send_pending(context.bot, s.follows)
     except Exception:  # the next round tries again; a stopped push job would silently end all pushes
         logger.exception("push round failed")

@@ -11,10 +11,13 @@ from datetime import date
 
 from bot.answerability import AnswerModel
 from bot.candidates import QuestionContext, weigh
+from bot.evidence import PLACE_SUFFIX, informativeness
 from bot.retrieve import HybridRetriever
 from bot.tuning import TOPICS
-from index.normalize import clean_question, content_words, has_content
+from index.normalize import clean_question, has_content, normalize_text
 from index.store import Snapshot
+
+NOUN_TAGS = frozenset({"n", "nz", "j"})  # jieba's common noun, other proper noun, abbreviation (医保)
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,19 @@ def issue_articles(snapshot: Snapshot, issue_id: str) -> list[str]:
 
 
 def common_topics(snapshot: Snapshot, limit: int = TOPICS.keyboard_size) -> list[str]:
-    """The words most titles share (医保, 核酸, 公交…), for the /follow keyboard: each counted once per
-    title, and only words of two or more characters that several titles use."""
+    """The subjects most titles share (医保, 核酸, 疫苗…), for the /follow keyboard: nouns of two or more
+    characters, counted once per title, that are specific in general Chinese (not 群众, 时间) and not
+    place names (全区, 社区), used by at least TOPICS.keyboard_min_titles titles."""
+    import jieba.posseg  # loaded only when the keyboard is first asked for (its tables take ~50 MB)
+
     counts: Counter[str] = Counter()
     for article in snapshot.articles.values():
-        counts.update({w for w in content_words(article.title) if len(w) >= 2 and not w.isdigit()})
-    return [w for w, n in counts.most_common(limit) if n >= TOPICS.keyboard_min_titles]
+        counts.update(
+            {
+                w
+                for w, flag in jieba.posseg.lcut(normalize_text(article.title))
+                if len(w) >= 2 and flag in NOUN_TAGS and not PLACE_SUFFIX.fullmatch(w)
+            }
+        )
+    wanted = [w for w, n in counts.most_common() if n >= TOPICS.keyboard_min_titles]
+    return [w for w in wanted if informativeness(w) >= TOPICS.keyboard_min_info][:limit]
