@@ -229,7 +229,7 @@ class FollowStore:
             self._db.execute("UPDATE outbox SET state = ?, error = ? WHERE id = ?", (state, error, row_id))
             if state in ("sent", "failed", "unknown"):
                 self._db.execute(
-                    f"UPDATE pushes SET {state} = {state} + 1 "  # noqa: S608 (state is one of three literals)
+                    f"UPDATE pushes SET {state} = {state} + 1 "  # state: one of the three literals above
                     "WHERE version = (SELECT version FROM outbox WHERE id = ?)",
                     (row_id,),
                 )

@@ -7,9 +7,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
 from bot.follow_store import FollowStore, Planned
+from bot.topic_eval import load_pairs, split_of
 from index.builder import IndexBuilder
 from index.store import IndexStore
+from index.types import BulletinError
 
 from conftest import ADMIN, KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, REPO
 from fake_telegram import callback, message
@@ -32,6 +36,22 @@ def test_store_keeps_only_chat_ids_and_topics_and_forgets(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)  # no chat id left anywhere
     db.close()
     store.close()
+
+
+def test_report_shows_followers_per_topic_without_ids(capsys, tmp_path, monkeypatch):
+    from bot.cli import main
+
+    monkeypatch.setenv("BULLETIN_DATA_DIR", str(tmp_path))
+    store = FollowStore(tmp_path / "follow.sqlite")
+    for chat_id in (987654321, 987654322):
+        store.follow(chat_id, "医保")
+    store.follow(987654323, "供暖")
+    store.set_digest(987654323, True)
+    store.close()
+    assert main(["report"]) == 0
+    out = capsys.readouterr().out
+    assert "followers: 3 chats" in out and "    2  医保" in out and "    1  供暖" in out and "    1  (digest)" in out
+    assert "98765432" not in out
 
 
 def test_rows_in_flight_at_a_crash_are_not_sent_again(tmp_path):
@@ -154,3 +174,14 @@ async def test_latest_and_issues_browse_articles(bot, fake_api):
     fake_api.push(callback(issues[-1]["callback_data"], 321))
     edited = (await replies(fake_api, 321, method="editMessageText"))[0]
     assert "简报" in edited["text"] and edited["reply_markup"]["inline_keyboard"]
+
+
+def test_topic_pairs_split_by_a_stable_hash_of_the_id(tmp_path):
+    pairs = load_pairs(REPO / "samples" / "eval" / "topics.jsonl")
+    assert len(pairs) >= 60 and sum(not p.match for p in pairs) >= len(pairs) * 0.4
+    assert {p.split for p in pairs} == {"tune", "check"} and split_of("t001") == split_of("t001")
+    assert sum(p.split == "tune" for p in pairs) == 84  # the split the threshold in bot/tuning.py was fitted on
+    bad = tmp_path / "pairs.jsonl"
+    bad.write_text('{"id": "x1", "topic": "医保"}\n', encoding="utf-8")
+    with pytest.raises(BulletinError, match="pairs.jsonl, line 1"):
+        load_pairs(bad)
