@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot.answer import Answer
 from bot.engine import Judges
+from bot.follow_store import PushSummary
 from bot.handlers import send_html
 from bot.services import message_of, reload_all, render, services
 
@@ -97,6 +98,8 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         f"最近构建：{local_time(manifest.get('created'), zone)}，模型：{manifest.get('model', '?')}",
         f"运行时间：{uptime // 3600}小时{uptime % 3600 // 60}分（启动于 {local_time(s.started_at, zone)}）",
         f"今日提问：{await questions_today(s)}，问题日志写入失败：{s.log.failures} 次",
+        f"关注者：{s.follows.follower_count()} 个聊天",
+        push_line(s.follows.last_push()),
         f"时间：{local_time(time.time(), zone)}（{zone.key}）",
     ] + judge_lines(s.engine.judges)
     await send_html(message_of(update), html.escape("\n".join(lines)))
@@ -115,6 +118,17 @@ def judge_lines(judges: Judges) -> list[str]:
     if judges.reranker:
         lines.append(f"重排模型：{judges.reranker.folder}，阈值 {judges.reranker.threshold:g}")
     return lines
+
+
+def push_line(push: PushSummary | None) -> str:
+    """The last push for /status: version, operation, messages sent, failed and still to send."""
+    if push is None:
+        return "最近推送：无"
+    c = push.counts
+    return (
+        f"最近推送：{push.version}（{push.operation}），已发送 {c.get('sent', 0)}，失败 {c.get('failed', 0)}，"
+        f"待发送 {c.get('planned', 0) + c.get('sending', 0)}，不确定 {c.get('unknown', 0)}"
+    )
 
 
 async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,8 +18,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, handlers
-from bot.buttons import ARTICLE_PATTERN, PAGE_PATTERN, VOTE_PATTERN
+from bot import admin, follow_handlers, handlers
+from bot.buttons import ARTICLE_PATTERN, FOLLOW_PATTERN, ISSUE_PATTERN, PAGE_PATTERN, VOTE_PATTERN
+from bot.push import push_job
 from bot.services import Services
 from bot.settings import Settings
 from index.types import BulletinError
@@ -117,6 +118,9 @@ async def _post_init(application: Application) -> None:
         await tell_admins(application, f"⚠️ 当前索引版本 {f.wanted} 无法加载，已改用 {f.serving}：{f.reason}")
     s.log.prune()
     application.bot_data["watcher"] = asyncio.create_task(watch_index(application))
+    if application.job_queue is None:
+        raise BulletinError("python-telegram-bot's job queue is missing: install python-telegram-bot[job-queue]")
+    application.job_queue.run_once(push_job, 0, name="push")  # sends what a killed process left planned
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -159,6 +163,12 @@ def build_application(services: Services) -> Application:
         ("status", admin.status_command),
         ("unanswered", admin.unanswered_command),
         ("preview", admin.preview_command),
+        ("latest", follow_handlers.latest_command),
+        ("issues", follow_handlers.issues_command),
+        ("follow", follow_handlers.follow_command),
+        ("following", follow_handlers.following_command),
+        ("unfollow", follow_handlers.unfollow_command),
+        ("digest", follow_handlers.digest_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))  # after the known
@@ -171,6 +181,8 @@ def build_application(services: Services) -> Application:
         (ARTICLE_PATTERN, handlers.article_button),
         (PAGE_PATTERN, handlers.page_button),
         (VOTE_PATTERN, handlers.vote_button),
+        (ISSUE_PATTERN, follow_handlers.issue_button),
+        (FOLLOW_PATTERN, follow_handlers.follow_button),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(handlers.other_button))  # after the known kinds

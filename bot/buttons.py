@@ -4,6 +4,8 @@ routed by) and the keyboards built from it.
     art:<article_id>:<page>   原文 under an answer: the article's page, sent as a new message
     pg:<article_id>:<page>    previous/next under a 原文 page: that page, in place
     fb:<log_id>:<1|0>         👍 / 👎 for the logged question
+    iss:<issue key>           an issue of /issues: its article titles (the key: stable_id of the issue id)
+    fol:<topic>               a topic of the /follow keyboard
 
 Telegram allows 64 bytes of callback data; an article id is 16 hex characters.
 """
@@ -15,13 +17,17 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answer import Answer
+from index.types import Article, stable_id
 
-ARTICLE, PAGE, VOTE = "art", "pg", "fb"
+ARTICLE, PAGE, VOTE, ISSUE, FOLLOW = "art", "pg", "fb", "iss", "fol"
 # Routed by prefix only: a malformed rest is decoded leniently (page 0, a vote not stored), as
 # Telegram may deliver buttons of an older message or version.
 ARTICLE_PATTERN = re.compile(f"^{ARTICLE}:")
 PAGE_PATTERN = re.compile(f"^{PAGE}:")
 VOTE_PATTERN = re.compile(f"^{VOTE}:")
+ISSUE_PATTERN = re.compile(f"^{ISSUE}:")
+FOLLOW_PATTERN = re.compile(f"^{FOLLOW}:")
+TITLE_BUTTON_CHARS = 30  # a phone shows about this much of a one-button row
 VOTED = " ✓"
 
 
@@ -92,3 +98,40 @@ def ticked_vote(markup: InlineKeyboardMarkup, pressed: str) -> InlineKeyboardMar
     rows = [[tick(b) for b in row] for row in markup.inline_keyboard]
     before = [b.text for row in markup.inline_keyboard for b in row]
     return None if [b.text for row in rows for b in row] == before else InlineKeyboardMarkup(rows)
+
+
+def issue_key(issue_id: str) -> str:
+    """A short fixed-length key for an issue in button data (issue ids may be long or non-ASCII)."""
+    return stable_id(issue_id)
+
+
+def titles_keyboard(articles: list[Article]) -> InlineKeyboardMarkup:
+    """One button per article, labelled with its title; pressing it sends the article (as 原文 does)."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_short(a.title), callback_data=article_data(ARTICLE, a.article_id, 0))]
+            for a in articles
+        ]
+    )
+
+
+def issues_keyboard(issues: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per (issue id, label), opening that issue's titles."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"{ISSUE}:{issue_key(issue_id)}")] for issue_id, label in issues]
+    )
+
+
+def topics_keyboard(topics: list[str]) -> InlineKeyboardMarkup:
+    """The /follow keyboard: common topics, two per row."""
+    made = [InlineKeyboardButton(t, callback_data=f"{FOLLOW}:{t}") for t in topics]
+    return InlineKeyboardMarkup([made[i : i + 2] for i in range(0, len(made), 2)])
+
+
+def decode_rest(data: str) -> str:
+    """What follows the prefix of an issue or follow button."""
+    return data.partition(":")[2]
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= TITLE_BUTTON_CHARS else title[: TITLE_BUTTON_CHARS - 1] + "…"

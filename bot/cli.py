@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from bot.settings import SettingsError, load_settings
 from index.types import BulletinError
@@ -26,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_ask_commands(subparsers)
     add_serve_commands(subparsers)
     add_check_command(subparsers)
+    topics = subparsers.add_parser("eval-topics", help="precision and recall of topic matching on labelled pairs")
+    topics.add_argument("file", type=Path)
+    topics.add_argument("--fit", action="store_true", help="also show the threshold fitted on the tune split now")
     return parser
 
 
@@ -54,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             from bot.cli_index import run_index_command
 
             return run_index_command(args, settings)
+        if args.command == "eval-topics":
+            from bot.engine import Engine
+            from bot.topic_eval import run_topic_eval
+
+            print(run_topic_eval(Engine(settings), args.file, args.fit))
+            return 0
         if args.command in ("serve", "report"):
             from bot.cli_serve import run_serve_command
 

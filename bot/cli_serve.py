@@ -6,6 +6,7 @@ import argparse
 
 from bot.engine import Engine
 from bot.flood import FloodLimiter
+from bot.follow_store import FollowStore
 from bot.pseudonym import Pseudonyms
 from bot.qlog import QuestionLog, format_report
 from bot.services import Services
@@ -31,19 +32,37 @@ def open_log(settings: Settings) -> QuestionLog:
     )
 
 
+def open_follows(settings: Settings) -> FollowStore:
+    """The followers and the push outbox, in the data directory."""
+    return FollowStore(settings.data_dir / "follow.sqlite")
+
+
 def make_services(settings: Settings) -> Services:
     """Everything the bot needs, from Settings."""
-    return Services(settings, Engine(settings), open_log(settings), FloodLimiter(settings.flood_limit))
+    return Services(
+        settings, Engine(settings), open_log(settings), FloodLimiter(settings.flood_limit), open_follows(settings)
+    )
+
+
+def format_followers(follows: FollowStore) -> str:
+    """Follower counts per topic, for the report: counts only, never a chat id."""
+    counts = follows.topic_counts()
+    lines = [f"followers: {follows.follower_count()} chats"]
+    lines += [f"  {n:5d}  {topic}" for topic, n in counts.most_common()] or ["  (no topics followed)"]
+    return "\n".join(lines)
 
 
 def run_serve_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run serve or report."""
     if args.command == "report":
-        log = open_log(settings)
+        log, follows = open_log(settings), open_follows(settings)
         try:
             print(format_report(log, max(1, args.days), max(1, args.top)))
+            print()
+            print(format_followers(follows))
         finally:
             log.close()
+            follows.close()
         return 0
     from bot.app import run
 

@@ -247,3 +247,41 @@ class HybridRetriever:
             top_dense=float(ranked_dense[0]),
             dense_gap=float(ranked_dense[0] - ranked_dense[min(10, len(ranked_dense) - 1)]),
         )
+
+    def article_hits(self, retrieval: Retrieval, article_ids: list[str]) -> list[ArticleHit]:
+        """The given articles scored for a searched question as `search` scores them, whether or not they made
+        its top passages (a follower's new articles are weighed even when older issues rank higher); dense
+        similarity is exact here, from the stored vectors."""
+        self.warm_up()
+        lexical = self._lexical(query_terms(retrieval.normalized))
+        hits = []
+        for article_id in article_ids:
+            article, rows = self.snapshot.articles[article_id], self._rows.get(article_id, [])
+            if not rows:
+                continue
+            vector = retrieval.vector
+            dense = np.array(
+                [cos for _, cos in self.passage_similarities(article_id, vector)]
+                if vector is not None
+                else [0.0] * len(rows)
+            )
+            fused = self._fuse(lexical[rows], dense)
+            passages = sorted(
+                (
+                    PassageHit(row, self.snapshot.passages[row], float(d), float(lexical[row]), float(f))
+                    for row, d, f in zip(rows, dense, fused)
+                ),
+                key=lambda p: -p.fused,
+            )
+            score = passages[0].fused + RETRIEVAL.support_weight * sum(p.fused for p in passages[1:3])
+            hits.append(
+                ArticleHit(
+                    article,
+                    self.issue_date(article),
+                    score,
+                    max(p.dense for p in passages),
+                    max(p.lexical for p in passages),
+                    passages,
+                )
+            )
+        return hits

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.engine import Engine
 from bot.flood import FloodLimiter
+from bot.follow_store import FollowStore
 from bot.qlog import QuestionLog
 from bot.settings import Settings
 from bot.templates import TemplateError
@@ -29,6 +30,7 @@ class Services:
     engine: Engine
     log: QuestionLog
     flood: FloodLimiter
+    follows: FollowStore
     started_at: float = field(default_factory=time.time)
 
 

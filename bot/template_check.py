@@ -67,7 +67,22 @@ def samples(quote_chars: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
             ("a 'none' answer without related titles", {"question": "天气", "related": []}),
         ],
         "flood": [("a flood", {"seconds": 42})],
+        "new_issue": _new_issue_samples(),
     }
+
+
+def _new_issue_samples() -> list[tuple[str, dict[str, Any]]]:
+    """A push with matches only, headlines only, and both at their longest (bot/push.py's limits: 6 matches of
+    160 characters, 20 headlines, titles of 60 characters)."""
+    title = ("城乡居民医保缴费期延长 <至4月30日> & 更多" * 3)[:60]
+    match = {"title": title, "date": "2023-03-27", "topic": "医保 & <社保>" * 2}
+    matches = [{**match, "number": i, "sentence": (SENTENCE * 3)[:160]} for i in range(1, 7)]
+    headlines = [{"number": i, "title": (f"第{i}篇 <文章> & 标题" + "长" * 60)[:60]} for i in range(7, 27)]
+    return [
+        ("matches only", {"issue_date": "2023-03-27", "matches": matches[:2], "headlines": []}),
+        ("headlines only", {"issue_date": "2023-03-27", "matches": [], "headlines": headlines[:8]}),
+        ("the longest push", {"issue_date": "2023-03-27", "matches": matches, "headlines": headlines}),
+    ]
 
 
 def _line_of(source: str, problem: str) -> int | None:

@@ -44,6 +44,7 @@ VARIABLES: dict[str, frozenset[str]] = {
     "unknown_command": frozenset(),
     "feedback_thanks": frozenset(),
     "error": frozenset(),
+    "new_issue": frozenset({"issue_date", "matches", "headlines"}),
 }
 MAX_TEMPLATE_CHARS = 4000
 # Sent when a template fails at run time; the answer texts are built in bot/reply.py.
@@ -57,6 +58,7 @@ FALLBACK = {
     "unknown_command": "我不认识这个命令。发送 /help 查看使用方法。",
     "feedback_thanks": "谢谢您的反馈！",
     "error": "抱歉，处理您的问题时出了点问题，请稍后再试。",
+    "new_issue": "📰 新一期简报已发布，点下方「原文」按钮阅读。",
 }
 
 

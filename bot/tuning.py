@@ -82,3 +82,24 @@ ANSWER = AnswerKnobs()
 LINKS = LinkKnobs()
 JUDGE = JudgeKnobs()
 MODEL_PATH = Path(__file__).with_name("answerability.json")
+
+
+@dataclass(frozen=True)
+class TopicKnobs:
+    """When a followed topic matches an article of a new issue (bot/topics.py)."""
+
+    # The answerability probability a topic's quote of an article must reach. Fitted on the tune split of
+    # samples/eval/topics.jsonl (84 of its 150 pairs, 45 should match; split by sha256 of the id) by
+    # `bulletin-bot eval-topics --fit`: the highest tune recall (0.889) with tune precision ≥ 0.9 (0.909),
+    # halfway in log-odds to the next lower tune probability. Topics are one or two words, not questions,
+    # so the probability that answers a question (0.575) would miss most notices on the topic.
+    min_probability: float = 0.0598
+    quote_chars: int = 160  # the matched sentence shown in a push
+    keyboard_size: int = 8  # topics offered by /follow without an argument
+    keyboard_min_titles: int = 2
+    # generic nouns of the bundled titles (群众 0.41, 时间 0.38, 机构 0.40, 年度 0.49) fall below, subjects
+    # (医保 0.62, 核酸 0.64, 图书馆 0.53) stay; informativeness is bot/evidence.py's, from jieba's dictionary
+    keyboard_min_info: float = 0.5
+
+
+TOPICS = TopicKnobs()

@@ -120,4 +120,5 @@ async def bot(data_dir, fake_api, embedder, monkeypatch, caplog):
     await app.post_shutdown(app)
     await app.shutdown()
     services.log.close()
+    services.follows.close()
     assert TOKEN not in caplog.text  # the token never reaches a log line

@@ -24,6 +24,13 @@ BOT = {
 }
 
 
+ADMIN_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+    "can_delete_stories",
+)  # fmt: skip
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # the bot opens many connections at once under load
     daemon_threads = True
@@ -35,12 +42,17 @@ class FakeBotApi:
     def __init__(self, token: str) -> None:
         self.token = token
         self.calls: list[tuple[str, dict]] = []
+        self.times: list[float] = []  # time.monotonic() of each call in `calls`
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._cond = threading.Condition()
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.blocked: set[int] = set()  # chats that blocked the bot: sendMessage answers 403
+        self.admins: set[tuple[int, int]] = set()  # (group chat id, user id) pairs that are group admins
+        self.send_delay = 0.0  # seconds sendMessage takes after it is recorded (a slow network)
+        self.in_flight = 0  # sendMessage calls recorded (delivered) whose answer has not been sent yet
 
     @property
     def base_url(self) -> str:
@@ -84,6 +96,11 @@ class FakeBotApi:
 
     # ----- the API -----
     def _answer(self, method: str, params: dict):
+        if method == "getChatMember":
+            admin = (params.get("chat_id"), params.get("user_id")) in self.admins
+            return {"status": "administrator" if admin else "member", "user": user(int(params["user_id"]))} | (
+                {"can_be_edited": False, "is_anonymous": False} | {k: True for k in ADMIN_RIGHTS} if admin else {}
+            )
         if method == "getMe":
             return BOT
         if method == "getUpdates":
@@ -133,10 +150,21 @@ class FakeBotApi:
                             params[key] = json.loads(value)
                         except ValueError:
                             params[key] = value
+                if method == "sendMessage" and params.get("chat_id") in api.blocked:
+                    return self._reply(
+                        403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+                    )
+                delayed = method == "sendMessage" and api.send_delay > 0
                 if method != "getUpdates":
                     with api._cond:
                         api.calls.append((method, params))
+                        api.times.append(time.monotonic())
+                        api.in_flight += delayed
                         api._cond.notify_all()
+                if delayed:
+                    time.sleep(api.send_delay)
+                    with api._cond:
+                        api.in_flight -= 1
                 self._reply(200, {"ok": True, "result": api._answer(method, params)})
 
             def _reply(self, status: int, body: dict) -> None:
