@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.render import PdfLayout, issue_sections, render_pdf
+from benchmarks.sections import write_results
 from bot.settings import available_cores
 from index.builder import IndexBuilder
 from index.embed import Embedder
@@ -113,9 +114,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(row), flush=True)
     PDF_RESULTS.write_text(json.dumps(row, indent=1), "utf-8")
-    results = HERE / "RESULTS.md"
-    text = results.read_text("utf-8") if results.exists() else "# Benchmark results\n"
-    results.write_text(text.split(f"\n{PDF_HEADING}")[0].rstrip("\n") + "\n" + pdf_section(), "utf-8")
+    write_results()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ fake Bot API of the tests (tests/fake_telegram.py, on 127.0.0.1).
 Builds an index of the bundled issues in benchmarks/out/push/, makes N followers (all follow 医保, every
 fourth also the headlines), adds tests/data/2023-03-27.txt while the bot serves, and measures the time to
 plan (match topics, render, write the outbox) and to send, the messages per second held and the most
-sent in any one second (Telegram allows about 30). Appends the row to benchmarks/RESULTS.md."""
+sent in any one second (Telegram allows about 30). Writes benchmarks/push_results.json and its section of
+RESULTS.md."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.sections import write_results
 from bot.app import build_application
 from bot.cli_serve import make_services
 from bot.settings import load_settings
@@ -33,6 +35,7 @@ from fake_telegram import FakeBotApi  # noqa: E402 (the tests' fake server, foun
 TOKEN = "123456:benchmark-token"
 ISSUE = REPO / "tests" / "data" / "2023-03-27.txt"
 HEADING = "## Pushing a new issue to followers"
+PUSH_RESULTS = HERE / "push_results.json"
 
 
 def most_in_one_second(times: list[float]) -> int:
@@ -96,12 +99,13 @@ async def measure(followers: int, out: Path) -> dict:
     }
 
 
-def write(result: dict) -> None:
-    """The section of RESULTS.md for this benchmark (replaced when it is already there)."""
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8").split(HEADING)[0].rstrip()
-    section = (
-        f"\n\n{HEADING}\n\n`python -m benchmarks.push --followers {result['followers']}`: the real Application "
+def push_section() -> str:
+    """The RESULTS.md section for the saved push measurement ('' when there is none)."""
+    if not PUSH_RESULTS.exists():
+        return ""
+    result = json.loads(PUSH_RESULTS.read_text("utf-8"))
+    return (
+        f"\n{HEADING}\n\n`python -m benchmarks.push --followers {result['followers']}`: the real Application "
         "(AIORateLimiter, job queue) against the tests' fake Bot API on 127.0.0.1; every follower follows 医保 "
         "(every fourth also /digest on); `index add` of a small issue while serving. *plan*: from the version "
         "switch to the outbox written (topic matching, rendering, one transaction); *send*: from then to the "
@@ -111,7 +115,6 @@ def write(result: dict) -> None:
         f"| {result['followers']:,} | {result['messages']:,} | {result['failed']} | {result['plan_s']} | "
         f"{result['send_s']} | {result['per_second']} | {result['max_in_one_second']} |\n"
     )
-    path.write_text(text + section, encoding="utf-8")
 
 
 def main() -> None:
@@ -121,7 +124,8 @@ def main() -> None:
     args = parser.parse_args()
     result = asyncio.run(measure(args.followers, args.out))
     print(json.dumps(result))
-    write(result)
+    PUSH_RESULTS.write_text(json.dumps(result, indent=1), "utf-8")
+    write_results()
 
 
 if __name__ == "__main__":
