@@ -125,17 +125,26 @@ def unknown_words(words: list[str], known: Callable[[str], float]) -> float:
     return max((informativeness(w) * (1.0 - known(w)) for w in words if len(w) > 1 and is_chinese(w)), default=0.0)
 
 
-@lru_cache(maxsize=1)
-def _place_words() -> frozenset[str]:
-    """The words jieba's dictionary tags "ns" (place names: 荆州, 聊城, 上海…), read from its dict file.
-    Only these 17.7k words are kept: jieba.posseg would load the tags of all 349k words (53 MB at start-up,
-    over the 50k benchmark's memory target) to answer the same question."""
+def dictionary_tags(words: set[str] | None = None, tags: frozenset[str] | None = None) -> dict[str, str]:
+    """Part-of-speech tags from jieba's dictionary file, for the given words (or all) with the given tags
+    (or any). Reading the file keeps only what is asked: jieba.posseg would hold the tags of all 349k words
+    (53 MB, over the 50k benchmark's memory target) to answer the same question."""
     import jieba
 
     jieba.initialize()
+    found: dict[str, str] = {}
     with jieba.dt.get_dict_file() as handle:
-        lines = (line.decode("utf-8").split() for line in handle)
-        return frozenset(parts[0] for parts in lines if len(parts) == 3 and parts[2] == "ns")
+        for line in handle:
+            parts = line.decode("utf-8").split()
+            if len(parts) == 3 and (words is None or parts[0] in words) and (tags is None or parts[2] in tags):
+                found[parts[0]] = parts[2]
+    return found
+
+
+@lru_cache(maxsize=1)
+def _place_words() -> frozenset[str]:
+    """The words jieba's dictionary tags "ns" (place names: 荆州, 聊城, 上海…; 17.7k words)."""
+    return frozenset(dictionary_tags(tags=frozenset({"ns"})))
 
 
 @lru_cache(maxsize=4096)

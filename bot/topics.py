@@ -11,7 +11,7 @@ from datetime import date
 
 from bot.answerability import AnswerModel
 from bot.candidates import QuestionContext, weigh
-from bot.evidence import PLACE_SUFFIX, informativeness
+from bot.evidence import PLACE_SUFFIX, dictionary_tags, informativeness
 from bot.retrieve import HybridRetriever
 from bot.tuning import TOPICS
 from index.normalize import clean_question, has_content, normalize_text
@@ -77,16 +77,12 @@ def common_topics(snapshot: Snapshot, limit: int = TOPICS.keyboard_size) -> list
     """The subjects most titles share (医保, 核酸, 疫苗…), for the /follow keyboard: nouns of two or more
     characters, counted once per title, that are specific in general Chinese (not 群众, 时间) and not
     place names (全区, 社区), used by at least TOPICS.keyboard_min_titles titles."""
-    import jieba.posseg  # loaded only when the keyboard is first asked for (its tables take ~50 MB)
+    import jieba
 
+    titles = [set(jieba.lcut(normalize_text(a.title))) for a in snapshot.articles.values()]
+    nouns = {w for w, tag in dictionary_tags(set().union(*titles)).items() if tag in NOUN_TAGS}
     counts: Counter[str] = Counter()
-    for article in snapshot.articles.values():
-        counts.update(
-            {
-                w
-                for w, flag in jieba.posseg.lcut(normalize_text(article.title))
-                if len(w) >= 2 and flag in NOUN_TAGS and not PLACE_SUFFIX.fullmatch(w)
-            }
-        )
+    for words in titles:
+        counts.update(w for w in words if len(w) >= 2 and w in nouns and not PLACE_SUFFIX.fullmatch(w))
     wanted = [w for w, n in counts.most_common() if n >= TOPICS.keyboard_min_titles]
     return [w for w in wanted if informativeness(w) >= TOPICS.keyboard_min_info][:limit]
