@@ -230,6 +230,7 @@ def write_outputs(results: dict[int, dict]) -> None:
         "against exact search over the index's own vectors, ties counted as hits.\n"
         "Targets at 50k articles: answer p95 ≤ 100 ms, recall@10 ≥ 0.98, peak RSS ≤ 1,500 MB.\n\n"
         + "\n".join(lines)
+        + "".join(f"\n\n{size:,} articles: {r['note']}" for size, r in sorted(results.items()) if r.get("note"))
         + "\n\n![latency and memory against corpus size](results.png)\n"
     )
     write_results(text)
