@@ -17,7 +17,11 @@ from bot.topics import weigh_topic
 from bot.tuning import TOPICS
 from index.types import BulletinError
 
-TARGET_PRECISION = 0.9  # a follower should rarely get a notice that is not about the topic
+# A follower should rarely get a notice that is not about the topic: the bound on unseen pairs is 0.9.
+# With ~40 tune pairs that should match, one false match moves tune precision by ~0.025, so the tune
+# target is stricter than the bound (as bot/fit.py's out-of-scope target is); at 0.9 on tune the check
+# split got 0.853.
+TARGET_PRECISION = 0.95
 
 
 @dataclass(frozen=True)
