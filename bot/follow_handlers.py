@@ -85,6 +85,15 @@ async def may_manage(context: ContextTypes.DEFAULT_TYPE, chat: Chat, user: User 
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
+async def _managed_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
+    """The command's message when its sender may change what the chat follows; otherwise says so, and None."""
+    message = message_of(update)
+    if await may_manage(context, message.chat, update.effective_user):
+        return message
+    await send_html(message, GROUP_ADMINS_ONLY)
+    return None
+
+
 async def keyboard_topics(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
     """The /follow keyboard's topics, worked out once per index version (off the event loop)."""
     loaded = services(context).engine.loaded
@@ -105,9 +114,8 @@ def _followed(topic: str, result: str) -> str:
 
 async def follow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/follow 话题: follow a topic; without one, a keyboard of common topics."""
-    s, message = services(context), message_of(update)
-    if not await may_manage(context, message.chat, update.effective_user):
-        await send_html(message, GROUP_ADMINS_ONLY)
+    s, message = services(context), await _managed_message(update, context)
+    if message is None:
         return
     topic = clean_topic(" ".join(context.args or []))
     if not topic:
@@ -148,9 +156,8 @@ async def following_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 async def unfollow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unfollow 话题 | all: stop following one topic, or everything (the chat's record is deleted)."""
-    s, message = services(context), message_of(update)
-    if not await may_manage(context, message.chat, update.effective_user):
-        await send_html(message, GROUP_ADMINS_ONLY)
+    s, message = services(context), await _managed_message(update, context)
+    if message is None:
         return
     topic = clean_topic(" ".join(context.args or []))
     if not topic:
@@ -167,9 +174,8 @@ async def unfollow_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/digest on|off: every new issue's headlines, or not."""
-    s, message = services(context), message_of(update)
-    if not await may_manage(context, message.chat, update.effective_user):
-        await send_html(message, GROUP_ADMINS_ONLY)
+    s, message = services(context), await _managed_message(update, context)
+    if message is None:
         return
     choice = (context.args or [""])[0].lower()
     if choice not in ("on", "off"):
