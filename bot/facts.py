@@ -72,6 +72,19 @@ FACT_KINDS = (
     ),
     FactKind("price", re.compile(r"多少钱|几块钱|收费|费用|价格|价钱|票价|how much|cost|price|fee"), re.compile(PRICE)),
     FactKind("free", re.compile(r"免费|要钱|收钱|花钱|free"), re.compile(PRICE)),
+    FactKind(
+        "amount",
+        # not a phone number's "多少" ("电话是多少"), nor a duration's "几个月"
+        re.compile(
+            r"^(?!.*(电话|热线|号码|手机|phone|number)).*?"
+            r"(多少(?!钱|度|天|时间|个?(工作日|小时|分钟|月|年))|几(个(?!月|小时|工作日|星期|周)|[本册名次人户处辆台岁项家张件成档剂份所])"
+            r"|比例|how many)"
+        ),
+        re.compile(
+            NUMERAL
+            + r"\s*(万|亿)?\s*(%|元|块|册|本|个|名|人|次|户|处|辆|台|岁|项|家|张|件|成|档|剂|份|所|平方米|米|公里|吨)"
+        ),
+    ),
     FactKind("temperature", re.compile(r"多少度|几度|温度"), re.compile(r"\d+\s*(°c|度)")),
 )
 

@@ -34,6 +34,10 @@ def test_kinds_of_fact_asked():
     assert [k.name for k in asked_kinds("多长时间给答复")] == ["duration"]  # not also a clock time
     assert [k.name for k in asked_kinds("退烧药涨价去哪举报")] == ["contact"]  # not a place to go
     assert asked_kinds("阳了还用隔离吗") == []  # yes/no: nothing to check
+    assert [k.name for k in asked_kinds("失业金一个月发多少")] == ["amount"]
+    assert [k.name for k in asked_kinds("图书馆一张证能借几本书")] == ["amount"]
+    assert [k.name for k in asked_kinds("防汛值班电话是多少")] == ["phone"]  # a number to call, not an amount
+    assert [k.name for k in asked_kinds("失业金最多能领几个月")] == ["duration"]
 
 
 def test_a_price_about_something_else_does_not_answer():
@@ -69,3 +73,14 @@ def test_numbers_may_be_written_in_chinese():
     assert missing("打了12345多久能有回音", reply) == []
     assert missing("打了12345多久能有回音", ["12345热线受理群众的咨询、求助、投诉和建议。"]) == ["duration"]
     assert missing("区图书馆电话多少", ["区图书馆咨询电话：8263578。"]) == []
+
+
+LIBRARY_CARD = [
+    "市民持本人身份证即可免费办理，不收取押金；每证可借阅图书5册，借期30天。",
+    "区图书馆自2月21日起调整开放时间。",
+]
+
+
+def test_an_amount_is_stated_only_by_a_number_with_its_unit():
+    assert missing("图书馆一张证能借几本书", LIBRARY_CARD) == []
+    assert missing("图书馆一张证能借几本书", LIBRARY_CARD[1:]) == ["amount"]  # a date is not how many books

@@ -87,6 +87,20 @@ def test_a_quote_from_an_older_article_names_the_newer_one(engine):
     assert "此后《老旧燃气表免费更换 入户人员持证上岗》（2023-03-13）更新了相关内容" in reply
 
 
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("城乡居民养老保险一年最少交多少", "每年300元"),  # 2023-02-20: the first sentences give the payment period
+        ("失业金一个月能领多少", "每月1710元"),  # 2023-02-20: the first sentence lists the conditions
+        ("便民核酸采样点保留了几处", "调整为3处"),  # 2023-01-09
+    ],
+)
+def test_a_question_asking_how_much_or_how_many_is_quoted_with_the_amount(engine, question, fact):
+    answer = engine.ask(question)
+    assert answer.outcome == "answer"
+    assert fact in answer.text
+
+
 def test_quotes_never_open_with_a_dateline(engine):
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
     trust = REPO / "samples" / "eval" / "trust_questions.jsonl"
