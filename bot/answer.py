@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
+from bot.evidence import place_missing
 from bot.quote import Quote
 from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever
@@ -193,11 +194,14 @@ def _answer(
     ranked_ids = [c.hit.article.article_id for c in ranked]
     ranked_ids += [h.article.article_id for h in whole.retrieval.hits if h.article.article_id not in ranked_ids]
     answered = [(decision, whole)] if decision.outcome == "answer" else []
-    if len(parts) > 1:  # each part is searched too; its answer joins when it states something new
+    # each part is searched too and its answer joins when it states something new; a part alone loses the
+    # words of the others, so a place the question names must still be in the part's article
+    # ("茌平区加装电梯有补贴吗？每部补贴多少？": "每部补贴多少" alone no longer names 茌平区)
+    if len(parts) > 1:
         for text in parts:
             sub = QuestionContext.ask(retriever, text, budget, reranker)
             found = decide(sub, model)
-            if found is not None and found.outcome == "answer":
+            if found is not None and found.outcome == "answer" and not _elsewhere(whole, found.chosen):
                 answered.append((found, sub))
     quoted = _distinct([_part(d.chosen, q, d.newer) for d, q in answered])
     confidence = round(decision.chosen.probability, 3)
@@ -238,6 +242,11 @@ def _answer(
         asked=asked,
         candidates=ranked,
     )
+
+
+def _elsewhere(whole: QuestionContext, candidate: Candidate) -> bool:
+    """True when the whole question names a place that the candidate's article does not."""
+    return bool(place_missing(whole.text, whole.retriever.article_text(candidate.hit.article.article_id)))
 
 
 def _distinct(parts: list[AnswerPart]) -> list[AnswerPart]:

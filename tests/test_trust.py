@@ -32,6 +32,7 @@ def article(engine, title):
         "游泳馆年卡多少钱",  # 2. an attribute the article does not state
         "钟吾医院能打狂犬疫苗吗",
         "茌平区加装电梯补贴多少钱",  # 3. another place than the article's
+        "茌平区加装电梯有补贴吗？每部补贴多少？",  # 3. …named in one part only ("每部补贴多少" alone is answered)
     ],
 )
 def test_what_the_bulletins_do_not_state_is_never_given_as_the_answer(engine, question):
