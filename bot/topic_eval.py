@@ -119,6 +119,7 @@ def run_topic_eval(engine: Engine, path: Path, fit: bool) -> str:
     """The report: per split precision and recall at the tuned threshold (and the fitted one with --fit)."""
     scored = score_pairs(engine, load_pairs(path))
     by_split = {name: [s for s in scored if s.pair.split == name] for name in ("tune", "check")}
+    by_split["all"] = scored  # a file written after the threshold was fitted is unseen as a whole
     thresholds = [("bot/tuning.py", TOPICS.min_probability)]
     if fit:
         thresholds.append(("fitted on tune now", fit_threshold(by_split["tune"])))
