@@ -92,6 +92,11 @@ def _dictionary() -> tuple[dict[str, int], int]:
     return jieba.dt.FREQ, jieba.dt.total
 
 
+def dictionary_frequency(word: str) -> int:
+    """How often jieba's dictionary counts a word in general Chinese (0 for a word it does not know)."""
+    return _dictionary()[0].get(word, 0)
+
+
 def informativeness(word: str) -> float:
     """How specific a word is in general Chinese (0..1): −log of its jieba dictionary frequency.
     Words jieba does not know (place and office names, typos) count as most specific."""

@@ -22,6 +22,20 @@ class RetrievalKnobs:
 
 
 @dataclass(frozen=True)
+class SpellingKnobs:
+    """When a question word is taken for a pinyin-input typo of a word the bulletins use (bot/spelling.py).
+
+    Set from the jieba dictionary frequencies of the typo words in every question set up to holdout5
+    (the first set measured with it is samples/eval/holdout6): real typos are words jieba does not know
+    (医宝, 电题) or knows hundreds of times less often than the word meant (时侯 10 / 时候 31521, 电化 25 /
+    电话 8354); real words a homophone swap would spoil are closer (工伤 63 / 工商 1684, 下雪 145 / 下学 25).
+    核算 (330) for 核酸 (162) is a typo this rule cannot see."""
+
+    min_frequency_ratio: float = 100.0  # the word meant must be this much more common than the word typed
+    max_word_chars: int = 4  # longer words are names or phrases, not single-character slips
+
+
+@dataclass(frozen=True)
 class QuoteKnobs:
     """How the sentences of an article are chosen for the quote (their scores come from the fitted
     sentence model in bot/answerability.json)."""
@@ -77,6 +91,7 @@ class JudgeKnobs:
 
 
 RETRIEVAL = RetrievalKnobs()
+SPELLING = SpellingKnobs()
 QUOTE = QuoteKnobs()
 ANSWER = AnswerKnobs()
 LINKS = LinkKnobs()

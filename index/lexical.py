@@ -82,10 +82,14 @@ class LexicalIndex:
         """True when some passage contains the term."""
         return term in self.term_ids
 
+    def document_frequency(self, term: str) -> int:
+        """How many passages contain the term."""
+        index = self.term_ids.get(term)
+        return int(self.doc_freq[index]) if index is not None else 0
+
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency of a term (unknown terms are the rarest)."""
-        index = self.term_ids.get(term)
-        df = float(self.doc_freq[index]) if index is not None else 0.0
+        df = float(self.document_frequency(term))
         return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
 
     def scores(self, tokens: list[str]) -> np.ndarray:

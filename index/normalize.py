@@ -64,6 +64,11 @@ def _jieba():
     return jieba
 
 
+def segment(text: str) -> list[str]:
+    """jieba's words of a text, every character kept ("".join gives the text back)."""
+    return _jieba().lcut(text)
+
+
 def content_words(text: str) -> list[str]:
     """Words of normalised text that carry meaning (no stopwords, no punctuation)."""
     return [w for w in _jieba().lcut(normalize_text(text)) if WORD.search(w) and w not in STOPWORDS]

@@ -1,0 +1,96 @@
+"""Pinyin-input typos in a question, corrected against the words of the index before it is searched.
+
+Residents type pinyin and pick a character: 医宝 for 医保, 电题 for 电梯, 被案 for 备案. Such a word is in no
+bulletin, so BM25 cannot match it and the answer features count it as a missing specific word. A word is
+corrected only when no passage uses it, swapping one character for one read the same (tones ignored) gives
+a word some passage uses, and that word is far more common in general Chinese (SPELLING in bot/tuning.py).
+Only the question's search is changed; every quoted sentence is still the bulletin's own."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from bot.evidence import dictionary_frequency
+from bot.tuning import SPELLING
+from index.lexical import LexicalIndex
+from index.normalize import CJK, STOPWORDS, segment
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One word of a question read as a typo of another."""
+
+    typed: str
+    meant: str
+
+
+def _toneless(reading: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", reading) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _readings() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Each character's usual reading without tone, and the characters of each reading.
+
+    Read from pypinyin's data file without importing the package: importing it loads its 2.5 MB phrase
+    dictionary (+55 MB resident) that single characters do not need. Only the first (usual) reading counts,
+    so 能 (néng, also tài) is not taken for a slip of 大 (dà, also tài)."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("pypinyin is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "pinyin_dict.json"
+    table = json.loads(path.read_text(encoding="utf-8"))
+    reading = {chr(int(code)): _toneless(value.split(",")[0]) for code, value in table.items()}
+    by_reading: dict[str, list[str]] = {}
+    for char, sound in reading.items():
+        by_reading.setdefault(sound, []).append(char)
+    return reading, {sound: tuple(chars) for sound, chars in by_reading.items()}
+
+
+def _pairs(word: str) -> list[str]:
+    return [word[i : i + 2] for i in range(len(word) - 1)]
+
+
+class Speller:
+    """Corrects a normalised question's typos against one index's vocabulary."""
+
+    def __init__(self, lexical: LexicalIndex) -> None:
+        self.lexical = lexical
+
+    def _used(self, word: str) -> bool:
+        return all(self.lexical.has_term(p) for p in _pairs(word))
+
+    def meant(self, word: str) -> str | None:
+        """The word a typed word stands for, or None when it is not taken for a typo."""
+        if not 2 <= len(word) <= SPELLING.max_word_chars or word in STOPWORDS or not all(CJK.match(c) for c in word):
+            return None
+        if self._used(word):
+            return None
+        reading, by_reading = _readings()
+        floor = SPELLING.min_frequency_ratio * dictionary_frequency(word)
+        best: tuple[float, str] | None = None
+        for i, char in enumerate(word):
+            for other in by_reading.get(reading.get(char, ""), ()):
+                if other == char:
+                    continue
+                candidate = word[:i] + other + word[i + 1 :]
+                frequency = dictionary_frequency(candidate)
+                if frequency > 0 and frequency >= floor and self.lexical.has_term(candidate) and self._used(candidate):
+                    rank = (self.lexical.document_frequency(candidate), candidate)
+                    best = max(best, rank) if best else rank
+        return best[1] if best else None
+
+    def correct(self, normalized: str) -> tuple[str, tuple[Correction, ...]]:
+        """The question with its typos replaced, and what was replaced."""
+        words, corrections = [], []
+        for word in segment(normalized):
+            meant = self.meant(word)
+            if meant:
+                corrections.append(Correction(word, meant))
+            words.append(meant or word)
+        return ("".join(words), tuple(corrections)) if corrections else (normalized, ())
