@@ -9,7 +9,7 @@ from typing import Literal, cast, get_args
 
 import numpy as np
 
-from bot.spelling import Correction, Speller
+from bot.spelling import Speller
 from bot.tuning import LINKS, RETRIEVAL
 from index.embed import Embedder
 from index.normalize import clean_question, content_words, normalize_text, query_terms
@@ -66,7 +66,6 @@ class Retrieval:
     top_dense: float = 0.0  # best passage cosine similarity
     dense_gap: float = 0.0  # best minus 11th best cosine: how much the best match stands out
     reranked: Reranked | None = None  # set when a reranker reordered the hits
-    corrections: tuple[Correction, ...] = ()  # typos replaced in `normalized` before searching
 
 
 class HybridRetriever:
@@ -216,10 +215,10 @@ class HybridRetriever:
     def search(self, question: str, limit: int = 5) -> Retrieval:
         """Rank articles for a question (any language, any script)."""
         self.warm_up()
-        normalized, corrections = self.speller.correct(clean_question(question))
+        normalized = self.speller.correct(clean_question(question))  # typos read as meant
         terms, words = query_terms(normalized), content_words(normalized)
         if not normalized or not self.snapshot.passages:
-            return Retrieval(question, normalized, words, [], corrections=corrections)
+            return Retrieval(question, normalized, words, [])
         # the question's vector also serves to choose the answer's sentences; BM25-only needs none
         vector = self.embedder.encode([normalized]) if self.mode != "bm25" else None
         lexical, dense = self._lexical(terms), self._dense(vector)
@@ -249,7 +248,6 @@ class HybridRetriever:
             None if vector is None else vector[0],
             top_dense=float(ranked_dense[0]),
             dense_gap=float(ranked_dense[0] - ranked_dense[min(10, len(ranked_dense) - 1)]),
-            corrections=corrections,
         )
 
     def article_hits(self, retrieval: Retrieval, article_ids: list[str]) -> list[ArticleHit]:

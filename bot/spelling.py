@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,14 +18,6 @@ from bot.evidence import dictionary_frequency
 from bot.tuning import SPELLING
 from index.lexical import LexicalIndex
 from index.normalize import CJK, STOPWORDS, segment
-
-
-@dataclass(frozen=True)
-class Correction:
-    """One word of a question read as a typo of another."""
-
-    typed: str
-    meant: str
 
 
 def _toneless(reading: str) -> str:
@@ -85,12 +76,6 @@ class Speller:
                     best = max(best, rank) if best else rank
         return best[1] if best else None
 
-    def correct(self, normalized: str) -> tuple[str, tuple[Correction, ...]]:
-        """The question with its typos replaced, and what was replaced."""
-        words, corrections = [], []
-        for word in segment(normalized):
-            meant = self.meant(word)
-            if meant:
-                corrections.append(Correction(word, meant))
-            words.append(meant or word)
-        return ("".join(words), tuple(corrections)) if corrections else (normalized, ())
+    def correct(self, normalized: str) -> str:
+        """The question with each word taken for a typo replaced by the word meant."""
+        return "".join(self.meant(word) or word for word in segment(normalized))

@@ -35,10 +35,8 @@ def test_a_real_word_is_left_alone(speller, word):
 
 
 def test_correcting_keeps_every_other_character_of_the_question(speller):
-    text, corrections = speller.correct("刚生的娃医宝得在多少天里头交上？ ok")
-    assert text == "刚生的娃医保得在多少天里头交上？ ok"
-    assert [(c.typed, c.meant) for c in corrections] == [("医宝", "医保")]
-    assert speller.correct("医保能在网上办吗？") == ("医保能在网上办吗？", ())
+    assert speller.correct("刚生的娃医宝得在多少天里头交上？ ok") == "刚生的娃医保得在多少天里头交上？ ok"
+    assert speller.correct("医保能在网上办吗？") == "医保能在网上办吗？"
 
 
 def test_a_question_with_a_typo_is_answered_as_if_typed_right(engine):
