@@ -48,7 +48,13 @@ FACT_KINDS = (
     FactKind(
         "duration",
         re.compile(r"多久|多长时间|几天|多少天|几个月|回音|期限|间隔|how long"),
-        re.compile(NUMERAL + r"\s*个?(工作日|天|日|小时|分钟|周|星期|月|年)|当天|次日|第二天|立即|随时"),
+        # a length of time, not a date: "3个月", "15个工作日内", "30日内", "1年", but not "8月以来", "2月28日",
+        # "2023年" (a duration sentence would otherwise be any sentence with a date in it)
+        re.compile(
+            NUMERAL + r"\s*个?\s*(工作日|天|小时|分钟|周|星期)|" + NUMERAL + r"\s*个\s*月"
+            r"|(?<!\d)(\d{1,2}|[一二两三四五六七八九十半]+)\s*年(?![\d级])|" + NUMERAL + r"\s*日\s*(内|以内|之内)"
+            r"|当天|次日|第二天|立即|随时"
+        ),
     ),
     FactKind(
         "time",

@@ -84,3 +84,13 @@ LIBRARY_CARD = [
 def test_an_amount_is_stated_only_by_a_number_with_its_unit():
     assert missing("图书馆一张证能借几本书", LIBRARY_CARD) == []
     assert missing("图书馆一张证能借几本书", LIBRARY_CARD[1:]) == ["amount"]  # a date is not how many books
+
+
+HOTLINE_REPLY = "热线受理后，一般在1个工作日内转交相关部门办理，承办单位原则上在5个工作日内答复群众。"
+INSURANCE_CLOSED = "2023年度城乡居民医保集中缴费期已于2月28日结束，此后缴费的按规定设置待遇等待期。"
+
+
+def test_a_duration_is_stated_by_a_length_of_time_not_by_a_date():
+    assert missing("打了12345多长时间能答复", [HOTLINE_REPLY]) == []
+    # "2023年度" and "2月28日" date the payment period; they do not say how long anything takes
+    assert missing("城乡居民医保缴费期多长时间", [INSURANCE_CLOSED]) == ["duration"]
