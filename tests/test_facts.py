@@ -94,3 +94,11 @@ def test_a_duration_is_stated_by_a_length_of_time_not_by_a_date():
     assert missing("打了12345多长时间能答复", [HOTLINE_REPLY]) == []
     # "2023年度" and "2月28日" date the payment period; they do not say how long anything takes
     assert missing("城乡居民医保缴费期多长时间", [INSURANCE_CLOSED]) == ["duration"]
+
+
+def test_a_day_asked_as_weekday_or_date_is_a_time_and_a_count_of_working_days_is_not():
+    assert [k.name for k in asked_kinds("湖西街道儿童接种门诊周几能打针")] == ["time"]
+    assert [k.name for k in asked_kinds("植树报名截止到几号")] == ["time"]
+    assert "time" not in [k.name for k in asked_kinds("政务服务中心几号楼")]
+    # "5个工作日内" says how long a reply takes, not when the office is open
+    assert missing("承办单位几点上班", [HOTLINE_REPLY]) == ["time"]
