@@ -71,7 +71,7 @@ def segment(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """Words of normalised text that carry meaning (no stopwords, no punctuation)."""
-    return [w for w in _jieba().lcut(normalize_text(text)) if WORD.search(w) and w not in STOPWORDS]
+    return [w for w in segment(normalize_text(text)) if WORD.search(w) and w not in STOPWORDS]
 
 
 def _search_words(text: str) -> list[str]:
