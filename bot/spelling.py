@@ -76,6 +76,18 @@ class Speller:
                     best = max(best, rank) if best else rank
         return best[1] if best else None
 
+    def read(self, word: str) -> str:
+        """A word of the question as meant. jieba's guesser joins an unknown word to a function word next to
+        it (医宝能 in "医宝能在网上办吗"), so such a word is also read without that character."""
+        meant = self.meant(word)
+        if meant is None and len(word) > 2 and word[-1] in STOPWORDS:
+            meant = self.meant(word[:-1])
+            meant = meant and meant + word[-1]
+        if meant is None and len(word) > 2 and word[0] in STOPWORDS:
+            meant = self.meant(word[1:])
+            meant = meant and word[0] + meant
+        return meant or word
+
     def correct(self, normalized: str) -> str:
         """The question with each word taken for a typo replaced by the word meant."""
-        return "".join(self.meant(word) or word for word in segment(normalized))
+        return "".join(self.read(word) for word in segment(normalized))
