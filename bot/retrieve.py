@@ -12,7 +12,7 @@ import numpy as np
 from bot.spelling import Speller
 from bot.tuning import LINKS, RETRIEVAL
 from index.embed import Embedder
-from index.normalize import clean_question, content_words, normalize_text, query_terms
+from index.normalize import clean_question, content_words, normalize_text, query_terms, search_text
 from index.store import Snapshot
 from index.types import Article, Passage
 
@@ -215,7 +215,7 @@ class HybridRetriever:
     def search(self, question: str, limit: int = 5) -> Retrieval:
         """Rank articles for a question (any language, any script)."""
         self.warm_up()
-        normalized = self.speller.correct(clean_question(question))  # typos read as meant
+        normalized = self.speller.correct(search_text(clean_question(question)))  # typos read as meant
         terms, words = query_terms(normalized), content_words(normalized)
         if not normalized or not self.snapshot.passages:
             return Retrieval(question, normalized, words, [])

@@ -50,6 +50,16 @@ def clean_question(text: str) -> str:
     return normalize_text(text[: MAX_QUESTION_CHARS * 4])[:MAX_QUESTION_CHARS]
 
 
+# Closing punctuation says nothing about the topic, yet it moves a question's sentence vector: "明天天气怎么样？"
+# came out 0.24 more probable to be answered than "明天天气怎么样".
+TRAILING_MARKS = "?？!！。.~～…" + " "
+
+
+def search_text(question: str) -> str:
+    """A cleaned question without its closing marks, as it is searched."""
+    return question.rstrip(TRAILING_MARKS) or question
+
+
 def has_content(text: str) -> bool:
     """True when the text has at least one letter, digit or Chinese character."""
     return bool(WORD.search(text))

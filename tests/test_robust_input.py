@@ -186,3 +186,12 @@ def test_index_add_writes_nothing_outside_the_data_dir(capsys, data_dir, tmp_pat
     after = sorted(p for p in tmp_path.rglob("*") if data_dir not in p.parents and p != data_dir)
     assert after == before
     assert all(p.parent == data_dir / "versions" for p in (data_dir / "versions").iterdir())
+
+
+def test_a_question_is_searched_without_its_closing_marks(engine):
+    from index.normalize import search_text
+
+    assert search_text("医保能在网上办吗？！") == "医保能在网上办吗"
+    assert search_text("？？？") == "？？？"  # nothing but marks stays as typed (and gets the empty-question reply)
+    with_mark, without = engine.ask("图书馆几点开门？"), engine.ask("图书馆几点开门")
+    assert (with_mark.outcome, with_mark.confidence) == (without.outcome, without.confidence)
