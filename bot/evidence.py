@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from bot.facts import FactKind, unstated
-from index.normalize import is_chinese
+from index.normalize import char_pairs, is_chinese
 
 # A place name the question gives: jieba's dictionary tags it "ns", or it ends like one (茌平区, 沙镇, 湖西街道).
 PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|镇|乡|村|街道|社区)$")
@@ -111,7 +111,7 @@ def present(word: str, text: str) -> float:
         return 1.0
     if len(word) < 2:
         return 0.0
-    pairs = [word[i : i + 2] for i in range(len(word) - 1)]
+    pairs = char_pairs(word)
     return sum(p in text for p in pairs) / len(pairs)
 
 

@@ -9,6 +9,7 @@ from typing import Literal, cast, get_args
 
 import numpy as np
 
+from bot.evidence import present
 from bot.spelling import Speller
 from bot.tuning import LINKS, RETRIEVAL
 from index.embed import Embedder
@@ -181,8 +182,7 @@ class HybridRetriever:
 
     def known(self, word: str) -> float:
         """Share of a word's character pairs that some passage contains (1.0 for a word the bulletins use)."""
-        pairs = [word[i : i + 2] for i in range(len(word) - 1)] or [word]
-        return sum(self.snapshot.lexical.has_term(p) for p in pairs) / len(pairs)
+        return self.snapshot.lexical.known(word)
 
     def coverage(self, words: list[str], text: str) -> float:
         """IDF-weighted share of the question's words found in a (normalised) text.
@@ -192,14 +192,7 @@ class HybridRetriever:
         total = sum(self.idf(w) for w in words)
         if not total:
             return 0.0
-        found = 0.0
-        for word in words:
-            if word in text:
-                found += self.idf(word)
-            elif len(word) > 1:
-                pairs = [word[i : i + 2] for i in range(len(word) - 1)]
-                found += self.idf(word) * sum(p in text for p in pairs) / len(pairs)
-        return found / total
+        return sum(self.idf(w) * present(w, text) for w in words) / total
 
     def article_text(self, article_id: str) -> str:
         """Normalised title and body of an article (computed when first needed, then kept)."""

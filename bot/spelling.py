@@ -43,24 +43,17 @@ def _readings() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     return reading, {sound: tuple(chars) for sound, chars in by_reading.items()}
 
 
-def _pairs(word: str) -> list[str]:
-    return [word[i : i + 2] for i in range(len(word) - 1)]
-
-
 class Speller:
     """Corrects a normalised question's typos against one index's vocabulary."""
 
     def __init__(self, lexical: LexicalIndex) -> None:
         self.lexical = lexical
 
-    def _used(self, word: str) -> bool:
-        return all(self.lexical.has_term(p) for p in _pairs(word))
-
     def meant(self, word: str) -> str | None:
         """The word a typed word stands for, or None when it is not taken for a typo."""
         if not 2 <= len(word) <= SPELLING.max_word_chars or word in STOPWORDS or not all(CJK.match(c) for c in word):
             return None
-        if self._used(word):
+        if self.lexical.known(word) == 1.0:
             return None
         reading, by_reading = _readings()
         floor = SPELLING.min_frequency_ratio * dictionary_frequency(word)
@@ -71,7 +64,12 @@ class Speller:
                     continue
                 candidate = word[:i] + other + word[i + 1 :]
                 frequency = dictionary_frequency(candidate)
-                if frequency > 0 and frequency >= floor and self.lexical.has_term(candidate) and self._used(candidate):
+                if (
+                    frequency > 0
+                    and frequency >= floor
+                    and self.lexical.has_term(candidate)
+                    and self.lexical.known(candidate) == 1.0
+                ):
                     rank = (self.lexical.document_frequency(candidate), candidate)
                     best = max(best, rank) if best else rank
         return best[1] if best else None

@@ -15,18 +15,17 @@ article pairs. Only a run that looks pasted is cut:
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
+from index.normalize import CJK
 from index.text import CLAUSE_STARTS_AFTER, CLOSER_SET, FRAGMENT_SENTENCE_ENDS
 
 SHINGLE = 12  # characters; long enough that ordinary shared phrases do not match
 MIN_FRAGMENT = 20  # shortest shared run treated as a pasted fragment
 LEADING_PUNCT = "。，、；：！？,.;:!? \n"
-CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 # a run that begins inside a sentence in both articles is cut only where it fits at most this
 # share as well as in the other article (the real pastes: 0 against 30)
 CLEAR_MARGIN = 0.25
@@ -150,7 +149,7 @@ def _host(
     fragment = bodies[run.a][slice(*spans[run.a])]
     if not fragment or fragment[-1] not in FRAGMENT_SENTENCE_ENDS | CLOSER_SET:
         return None, spans  # two sentences that share a phrase, not a pasted block (pastes end a sentence)
-    if 2 * len(CJK_CHAR.findall(fragment)) < len(fragment):
+    if 2 * len(CJK.findall(fragment)) < len(fragment):
         # office hours or numbers two notices both state ("工作日8:30—12:00、13:30—17:00。"), not a paste
         return None, spans
     broken = {k for k in spans if not _starts_sentence(bodies[k], spans[k][0])}
@@ -209,7 +208,7 @@ def remove_pasted_fragments(articles: list[tuple[str, str]]) -> tuple[list[str],
             before = body[:start].rstrip()
             # a paste that interrupted a sentence ("不要推车入户、<paste>\n\n在楼道…充电") leaves its two halves
             # to be joined again, as a layout break inside a sentence is; one between sentences keeps its break
-            finished = not before or before[-1] in FRAGMENT_SENTENCE_ENDS | CLOSER_SET | {"："}
+            finished = not before or before[-1] in CLAUSE_STARTS_AFTER | CLOSER_SET
             glue = "\n\n" if finished and "\n\n" in body[max(start - 2, 0) : end + 2] else ""
             body = before + glue + body[end:].lstrip()
         cleaned.append(body.strip())

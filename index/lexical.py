@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from index.normalize import char_pairs
+
 K1, B = 1.5, 0.75
 MATRIX_FILE, VOCAB_FILE = "lexical.npz", "lexical_vocab.json"
 
@@ -81,6 +83,11 @@ class LexicalIndex:
     def has_term(self, term: str) -> bool:
         """True when some passage contains the term."""
         return term in self.term_ids
+
+    def known(self, word: str) -> float:
+        """Share of a word's character pairs that some passage contains (1.0 for a word the bulletins use)."""
+        pairs = char_pairs(word) or [word]
+        return sum(self.has_term(p) for p in pairs) / len(pairs)
 
     def document_frequency(self, term: str) -> int:
         """How many passages contain the term."""

@@ -107,6 +107,11 @@ def query_terms(text: str) -> list[str]:
     return _search_words(text) + [p for p in _pairs(text) if p[0] not in STOPWORDS and p[1] not in STOPWORDS]
 
 
+def char_pairs(word: str) -> list[str]:
+    """A word's adjacent character pairs (养老院 → 养老, 老院): how a word absent as a whole is partly matched."""
+    return [word[i : i + 2] for i in range(len(word) - 1)]
+
+
 def is_chinese(text: str) -> bool:
     """True when the text contains Chinese characters."""
     return bool(CJK.search(text))
