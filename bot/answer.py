@@ -1,14 +1,14 @@
 """Retrieval → Answer with one of three outcomes: the quote that answers, a possibly related quote, or none.
 
 For the top articles (and newer articles linked to them by topic) the smallest quote is chosen and the
-fitted answerability model (bot/answerability.py) weighs the evidence that it answers the question. The
-newest article that answers wins; an older one is quoted only when newer ones on the topic do not state
-what is asked, and the reply then names them."""
+fitted answerability model (bot/answerability.py) weighs the evidence that it answers the question. A
+newer article on the topic of the most probable one wins when the supersede model says so (bot/recency.py);
+an older one is quoted when no newer one does, and the reply then names the newer ones."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -17,6 +17,7 @@ from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
 from bot.evidence import place_missing
 from bot.quote import Quote
+from bot.recency import asks_current, choose
 from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
@@ -98,7 +99,8 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
     weighed = weigh(q, candidate_hits(q), model.sentence.scores)
     for candidate in weighed:
         candidate.probability = model.probability(candidate.evidence)
-    chosen, same = choose(weighed, q.retriever.linked, model.recency_margin)
+    current = asks_current(q.text)
+    chosen, same = choose(weighed, q.retriever.linked, lambda newer, best: model.supersedes(newer, best, current))
     newer = sorted(
         (c for c in same if c.hit.issue_date > chosen.hit.issue_date and c.probability >= model.related_threshold),
         key=lambda c: c.hit.issue_date,
@@ -114,18 +116,6 @@ def _outcome(q: QuestionContext, model: AnswerModel, probability: float) -> Outc
     if outcome == "answer" and reranked is not None and reranked.top < reranked.threshold:
         return "related"
     return outcome
-
-
-def choose(
-    weighed: list[Candidate], linked: Callable[[str, str], bool], margin: float
-) -> tuple[Candidate, list[Candidate]]:
-    """The candidate to quote, and the candidates on the same topic as the most probable one: of those, the
-    newest whose probability is at least (1 − margin) times the best's wins (a later notice supersedes an
-    earlier one even when its wording matches the question less well)."""
-    best = max(weighed, key=lambda c: c.probability)
-    same = [c for c in weighed if c is best or linked(c.hit.article.article_id, best.hit.article.article_id)]
-    eligible = [c for c in same if c.probability >= best.probability * (1 - margin)]
-    return max(eligible, key=lambda c: (c.hit.issue_date, c.probability)), same
 
 
 def _part(candidate: Candidate, q: QuestionContext, newer: Sequence[Candidate] = ()) -> AnswerPart:

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from bot.evidence import Evidence, SentenceEvidence
+from bot.recency import SUPERSEDE_FEATURES, supersedes
 from index.types import BulletinError
 
 Outcome = Literal["answer", "related", "none"]
@@ -97,11 +98,15 @@ class AnswerModel:
     trees_baseline: float
     answer_threshold: float  # at or above: the quote is given as the answer
     related_threshold: float  # at or above (and below the other): shown as possibly related
-    recency_margin: float  # a newer article on the same topic wins with (1 − margin) of the best probability
+    supersede: Linear  # a newer article on the topic against the most probable one → probability it wins
     fitted_on: dict
 
     def __post_init__(self) -> None:
-        if self.linear.features != Evidence.names() or self.sentence.features != SentenceEvidence.names():
+        if (
+            self.linear.features != Evidence.names()
+            or self.sentence.features != SentenceEvidence.names()
+            or self.supersede.features != SUPERSEDE_FEATURES
+        ):
             raise BulletinError(
                 "answerability model: its features are not the ones the code computes; refit it with `bulletin-bot fit`"
             )
@@ -119,6 +124,10 @@ class AnswerModel:
         ]
         return (self.linear.probabilities(x) + np.array(trees)) / 2
 
+    def supersedes(self, newer: float, best: float, current: bool) -> bool:
+        """Whether a newer article on the topic, of probability `newer`, is quoted instead of the best."""
+        return supersedes(self.supersede.probabilities, newer, best, current)
+
     def outcome(self, probability: float) -> Outcome:
         if probability >= self.answer_threshold:
             return "answer"
@@ -132,7 +141,7 @@ class AnswerModel:
             "trees_baseline": self.trees_baseline,
             "answer_threshold": self.answer_threshold,
             "related_threshold": self.related_threshold,
-            "recency_margin": self.recency_margin,
+            "supersede": self.supersede.to_json(),
             "fitted_on": self.fitted_on,
         }
 
@@ -153,7 +162,7 @@ class AnswerModel:
                 float(data["trees_baseline"]),
                 float(data["answer_threshold"]),
                 float(data["related_threshold"]),
-                float(data["recency_margin"]),
+                Linear.from_json(data["supersede"]),
                 dict(data.get("fitted_on", {})),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from bot.answer import Answer
+from bot.answerability import AnswerModel
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.templates import html_to_text
@@ -42,6 +44,12 @@ def add_ask_commands(subparsers: argparse._SubParsersAction) -> None:
         help="a questions file used whole (no split), e.g. the bundled questions.jsonl",
     )
     fit.add_argument("--output", type=Path, required=True, help="where to write the model (JSON)")
+    fit.add_argument(
+        "--supersede-only",
+        action="store_true",
+        help="refit only the supersede model (which newer article wins) in the --output file, keeping its "
+        "sentence and answer models and thresholds",
+    )
     rerank = subparsers.add_parser(
         "fit-reranker", help="fit the reranker's answer threshold (per model) on the tune split of labelled questions"
     )
@@ -131,11 +139,19 @@ def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
         "index_version": engine.loaded.version,
     }
     model = fit_model(data, retriever, sentences, sources)
+    if args.supersede_only:
+        kept = AnswerModel.load(args.output)
+        pairs = model.fitted_on["supersede_pairs"]
+        fitted_on = {**kept.fitted_on, "supersede": {**sources, **pairs}}
+        model = replace(kept, supersede=model.supersede, fitted_on=fitted_on)
+        model.save(args.output)
+        print(f"supersede model refitted on {pairs['examples']} pairs; written to {args.output}")
+        return 0
     model.save(args.output)
     print(
         f"fitted on {len(questions)} questions ({model.fitted_on['examples']} weighed articles, "
         f"{model.fitted_on['positives']} right): answer ≥ {model.answer_threshold}, "
-        f"related ≥ {model.related_threshold}, recency margin {model.recency_margin}; written to {args.output}"
+        f"related ≥ {model.related_threshold}; written to {args.output}"
     )
     return 0
 

@@ -5,10 +5,11 @@ First the sentence model learns, in the gold articles of answerable questions, w
 
 Each tune question gives one example per article weighed for it (the top articles and their linked
 updates), positive when the article is one of the question's gold articles; every article weighed for an
-out-of-scope question is negative. Regularisation, the recency margin and the two thresholds are chosen on
+out-of-scope question is negative. Regularisation, the supersede model and the two thresholds are chosen on
 cross-validated probabilities (folds by question), so they are set on predictions for questions the
 weights did not see:
-- the smallest recency margin with which nearly the most answerable questions choose a gold article;
+- the supersede model (bot/recency.py): on the answerable questions whose most probable article and a newer
+  linked one differ in being right, whether the newer one is;
 - "answer": the lowest threshold at which at most TARGET_OOS_ANSWERED of the out-of-scope questions would
   be answered;
 - "related": the threshold that keeps TARGET_RELATED_RECALL of the rightly chosen answerable questions
@@ -19,14 +20,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import numpy as np
 
-from bot.answer import choose
 from bot.answerability import AnswerModel, Linear, Tree
 from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.evaluate import EvalQuestion, article_keys
 from bot.evidence import Evidence, SentenceEvidence
+from bot.recency import SUPERSEDE_FEATURES, asks_current, choose, supersede_vector, supersedes
 from bot.retrieve import HybridRetriever
 from index.normalize import clean_question, normalize_text
 from index.types import BulletinError
@@ -36,8 +38,7 @@ logger = logging.getLogger(__name__)
 TARGET_OOS_ANSWERED = 0.10  # on cross-validated tune predictions; the bound on unseen questions is 0.20
 TARGET_RELATED_RECALL = 0.95
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
-MARGIN_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-MARGIN_TOLERANCE = 0.015
+SUPERSEDE_C = 1.0  # scikit-learn's default: three features, a few dozen pairs
 # shallow trees: depth 2 separated out-of-scope questions best on cross-validated tune predictions
 # (depth 3–4 and more rounds did worse)
 # Directions the evidence can only push, whatever the tune questions happen to show: more of the question
@@ -69,6 +70,7 @@ class Weighed:
     question: EvalQuestion
     candidates: list[Candidate]
     labels: list[int]
+    current: bool  # the question asks how things stand now (bot/recency.py)
 
 
 def fit_sentences(retriever: HybridRetriever, questions: list[EvalQuestion], budget: int) -> Linear:
@@ -106,12 +108,13 @@ def collect(retriever: HybridRetriever, questions: list[EvalQuestion], budget: i
         context = QuestionContext.ask(retriever, clean_question(q.question), budget)
         gold = {keys.get(g) for g in q.gold}
         candidates = weigh(context, candidate_hits(context), sentences.scores) if context.retrieval.hits else []
-        out.append(Weighed(q, candidates, [int(c.hit.article.article_id in gold) for c in candidates]))
+        labels = [int(c.hit.article.article_id in gold) for c in candidates]
+        out.append(Weighed(q, candidates, labels, asks_current(context.text)))
     return out
 
 
 def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear, sources: dict) -> AnswerModel:
-    """Logistic regression and shallow boosted trees over standardised features; C, margin and thresholds
+    """Logistic regression and shallow boosted trees over standardised features; C, the supersede model and thresholds
     chosen on cross-validated probabilities."""
     from sklearn.model_selection import GroupKFold
 
@@ -139,12 +142,8 @@ def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear
         losses[c] = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
     best_c = min(losses, key=losses.__getitem__)
     _assign(data, predictions(best_c))
-    # the smallest margin within MARGIN_TOLERANCE of the best count: a wider one gains a question or two on
-    # tune by letting newer articles displace right older ones elsewhere
-    counts = {m: _chosen_right(data, retriever, m) for m in MARGIN_GRID}
-    answerable = sum(1 for w in data if w.question.gold)
-    margin = min(m for m, n in counts.items() if n >= max(counts.values()) - MARGIN_TOLERANCE * answerable)
-    answer_t, related_t = _thresholds(data, retriever, margin)
+    supersede, pairs = fit_supersede(data, retriever)
+    answer_t, related_t = _thresholds(data, retriever, supersede)
     (weights, intercept), boosted = _logistic(z, y, best_c), _trees(z, y)
     fitted_on = {
         **sources,
@@ -153,7 +152,8 @@ def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear
         "C": best_c,
         "trees": TREES,
         "cv_log_loss": {str(c): round(v, 4) for c, v in losses.items()},
-        "margin_right": {str(m): n for m, n in counts.items()},
+        "supersede_pairs": pairs,
+        "chosen_right": sum(right for _, _, right in _decisions(data, retriever, supersede)),
         "date": date.today().isoformat(),
         "targets": {"oos_answered_on_tune": TARGET_OOS_ANSWERED, "related_recall": TARGET_RELATED_RECALL},
     }
@@ -164,7 +164,7 @@ def fit_model(data: list[Weighed], retriever: HybridRetriever, sentences: Linear
         float(boosted._baseline_prediction.ravel()[0]),
         answer_t,
         related_t,
-        margin,
+        supersede,
         fitted_on,
     )
     expected = (1 / (1 + np.exp(-(z @ weights + intercept))) + boosted.predict_proba(z)[:, 1]) / 2
@@ -234,24 +234,46 @@ def _assign(data: list[Weighed], p: np.ndarray) -> None:
             c.probability = float(next(values))
 
 
-def _decisions(data: list[Weighed], retriever: HybridRetriever, margin: float) -> list[tuple[Weighed, float, bool]]:
+def fit_supersede(data: list[Weighed], retriever: HybridRetriever) -> tuple[Linear, dict[str, int]]:
+    """The supersede model, on the cross-validated probabilities: one example per answerable question's newer
+    linked article whose rightness differs from the most probable article's, positive when it is right."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows, labels = [], []
+    for w in data:
+        if not w.question.gold or not w.candidates:
+            continue
+        best = max(range(len(w.candidates)), key=lambda i: w.candidates[i].probability)
+        b = w.candidates[best]
+        for c, label in zip(w.candidates, w.labels):
+            linked = retriever.linked(c.hit.article.article_id, b.hit.article.article_id)
+            if c.hit.issue_date > b.hit.issue_date and label != w.labels[best] and linked:
+                rows.append(supersede_vector(c.probability, b.probability, w.current))
+                labels.append(label)
+    x, y = np.array(rows).reshape(-1, len(SUPERSEDE_FEATURES)), np.array(labels)
+    if len(set(y.tolist())) < 2:
+        raise BulletinError("fit: no newer article both wins and loses against an older one; label recency questions")
+    mean, scale = _standardisation(x)
+    model = LogisticRegression(C=SUPERSEDE_C).fit((x - mean) / scale, y)
+    linear = Linear(SUPERSEDE_FEATURES, mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
+    return linear, {"examples": len(y), "newer_right": int(y.sum())}
+
+
+def _decisions(data: list[Weighed], retriever: HybridRetriever, supersede: Linear) -> list[tuple[Weighed, float, bool]]:
     """(question, probability of the chosen candidate, whether it is a gold article) per question."""
     out = []
     for w in data:
         if not w.candidates:
             out.append((w, 0.0, False))
             continue
-        chosen, _ = choose(w.candidates, retriever.linked, margin)
+        rule = partial(supersedes, supersede.probabilities, current=w.current)
+        chosen, _ = choose(w.candidates, retriever.linked, rule)
         out.append((w, chosen.probability, bool(w.labels[w.candidates.index(chosen)])))
     return out
 
 
-def _chosen_right(data: list[Weighed], retriever: HybridRetriever, margin: float) -> int:
-    return sum(right for _, _, right in _decisions(data, retriever, margin))
-
-
-def _thresholds(data: list[Weighed], retriever: HybridRetriever, margin: float) -> tuple[float, float]:
-    decisions = _decisions(data, retriever, margin)
+def _thresholds(data: list[Weighed], retriever: HybridRetriever, supersede: Linear) -> tuple[float, float]:
+    decisions = _decisions(data, retriever, supersede)
     oos = sorted(p for w, p, _ in decisions if not w.question.gold)
     right = sorted(p for w, p, ok in decisions if w.question.gold and ok)
     allowed = int(TARGET_OOS_ANSWERED * len(oos))

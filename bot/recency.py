@@ -1,0 +1,62 @@
+"""Which of the articles on one topic is quoted: the most probable one, or a newer one that supersedes it.
+
+A later notice on a topic (a site list, a fee, opening hours) usually restates little of what the question
+asks, so it scores lower than the article it updates. Whether it still wins is decided by the fitted
+supersede model (bot/answerability.py, fitted by `bulletin-bot fit` on the tune questions' pairs of a
+most probable article and a newer linked one, exactly one of them right), over SUPERSEDE_FEATURES:
+
+- how much less probable the newer article is than the best (log ratio),
+- how probable it is itself (log odds),
+- whether the question asks about the present state ("现在还…吗", "目前", "still"): such a question wants
+  the newest notice; one asking why or when something happened ("柳园南路为啥要挖开修") wants the article
+  that tells it, whatever came after.
+
+The flat rule it replaces ("a newer linked article wins with 0.2 of the best probability") moved 10 of the
+check questions to a newer article on a neighbouring topic (医保缴费 → 门诊报销)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # the models (bot/answerability.py) need these functions, not the candidates' stack
+    from bot.candidates import Candidate
+
+SUPERSEDE_FEATURES = ("log_ratio", "newer_log_odds", "asks_current")
+
+# Temporal adverbs of the present state, matched on normalised text (simplified, lower case): a grammar
+# list, not words of any question set; its weight is fitted with the rest of the supersede model.
+CURRENT = re.compile(r"现在|目前|如今|眼下|当前|最新|今年|最近|近期|还|仍|依然|依旧|now|still|currently|latest|anymore")
+
+
+def asks_current(question: str) -> bool:
+    """True when a normalised question asks how things stand now."""
+    return bool(CURRENT.search(question))
+
+
+def supersede_vector(newer: float, best: float, current: bool) -> np.ndarray:
+    """The supersede model's features for a newer article of probability `newer` against the best's."""
+    newer, best = min(max(newer, 1e-4), 1 - 1e-4), min(max(best, 1e-4), 1 - 1e-4)
+    return np.array([math.log(newer / best), math.log(newer / (1 - newer)), float(current)])
+
+
+def supersedes(probabilities: Callable[[np.ndarray], np.ndarray], newer: float, best: float, current: bool) -> bool:
+    """Whether the supersede model (its `probabilities` of feature rows) quotes the newer article instead."""
+    return bool(probabilities(supersede_vector(newer, best, current)[None, :])[0] >= 0.5)
+
+
+def choose(
+    weighed: list[Candidate], linked: Callable[[str, str], bool], supersedes: Callable[[float, float], bool]
+) -> tuple[Candidate, list[Candidate]]:
+    """The candidate to quote, and the candidates on the same topic as the most probable one: the newest
+    linked article that supersedes the most probable one, or that one itself."""
+    best = max(weighed, key=lambda c: c.probability)
+    same = [c for c in weighed if c is best or linked(c.hit.article.article_id, best.hit.article.article_id)]
+    eligible = [best] + [
+        c for c in same if c.hit.issue_date > best.hit.issue_date and supersedes(c.probability, best.probability)
+    ]
+    return max(eligible, key=lambda c: (c.hit.issue_date, c.probability)), same
