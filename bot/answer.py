@@ -17,7 +17,7 @@ from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
 from bot.evidence import place_missing
 from bot.quote import Quote
-from bot.recency import asks_current, choose
+from bot.recency import asks_current, choose, outcome_probability
 from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
@@ -88,6 +88,7 @@ class Decision:
 
     chosen: Candidate
     outcome: Outcome
+    probability: float  # what the outcome was decided on (bot/recency.outcome_probability)
     weighed: list[Candidate]
     newer: list[Candidate]  # newer articles on the same topic that were not chosen
 
@@ -106,7 +107,8 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
         key=lambda c: c.hit.issue_date,
         reverse=True,
     )
-    return Decision(chosen, _outcome(q, model, chosen.probability), weighed, newer)
+    probability = outcome_probability(chosen, weighed, current)
+    return Decision(chosen, _outcome(q, model, probability), probability, weighed, newer)
 
 
 def _outcome(q: QuestionContext, model: AnswerModel, probability: float) -> Outcome:
@@ -194,7 +196,7 @@ def _answer(
             if found is not None and found.outcome == "answer" and not _elsewhere(whole, found.chosen):
                 answered.append((found, sub))
     quoted = _distinct([_part(d.chosen, q, d.newer) for d, q in answered])
-    confidence = round(decision.chosen.probability, 3)
+    confidence = round(decision.probability, 3)
     if quoted:
         related = _related(decision, {p.article_id for p in quoted}, whole, model)
         return Answer(

@@ -28,7 +28,7 @@ from bot.answerability import AnswerModel, Linear, Tree
 from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.evaluate import EvalQuestion, article_keys
 from bot.evidence import Evidence, SentenceEvidence
-from bot.recency import SUPERSEDE_FEATURES, asks_current, choose, supersede_vector, supersedes
+from bot.recency import SUPERSEDE_FEATURES, asks_current, choose, outcome_probability, supersede_vector, supersedes
 from bot.retrieve import HybridRetriever
 from index.normalize import clean_question, normalize_text
 from index.types import BulletinError
@@ -268,7 +268,8 @@ def _decisions(data: list[Weighed], retriever: HybridRetriever, supersede: Linea
             continue
         rule = partial(supersedes, supersede.probabilities, current=w.current)
         chosen, _ = choose(w.candidates, retriever.linked, rule)
-        out.append((w, chosen.probability, bool(w.labels[w.candidates.index(chosen)])))
+        probability = outcome_probability(chosen, w.candidates, w.current)
+        out.append((w, probability, bool(w.labels[w.candidates.index(chosen)])))
     return out
 
 
