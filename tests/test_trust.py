@@ -74,6 +74,19 @@ def test_a_question_about_how_things_stand_now_is_decided_by_the_newest_notice(e
     assert not (answer.outcome == "answer" and answer.parts[0].issue_id == "2023-01-09")
 
 
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("3路公交车现在还走花园路吗", "3路、12路公交恢复原线路 18路延伸至昌润社区"),  # updates the 01-09 detour
+        ("现在沙镇卫生院还有发热诊室吗", "我区调整发热门诊和发热诊室设置"),  # updates the 01-09 list
+    ],
+)
+def test_an_update_answers_a_question_on_how_things_stand_now(engine, question, title):
+    # the update restates little of the notice it supersedes, so alone it was only "related" (0.38, 0.44)
+    answer = engine.ask(question)
+    assert answer.outcome == "answer" and answer.parts[0].title == title
+
+
 def test_a_question_about_a_past_event_is_answered_from_the_article_that_tells_it(engine):
     # the 02-20 bus notice on the same road (linked by topic) displaced the 12-05 works notice that answers
     answer = engine.ask("柳园南路雨污分流改造封闭的是哪一段路")
