@@ -17,7 +17,7 @@ from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
 from bot.evidence import place_missing
 from bot.quote import Quote
-from bot.recency import asks_current, choose, outcome_probability
+from bot.recency import choose, outcome_probability, time_reference
 from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
@@ -100,14 +100,14 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
     weighed = weigh(q, candidate_hits(q), model.sentence.scores)
     for candidate in weighed:
         candidate.probability = model.probability(candidate.evidence)
-    current = asks_current(q.text)
-    chosen, same = choose(weighed, q.retriever.linked, lambda newer, best: model.supersedes(newer, best, current))
+    reference = time_reference(q.text)
+    chosen, same = choose(weighed, q.retriever.linked, lambda newer, best: model.supersedes(newer, best, reference))
     newer = sorted(
         (c for c in same if c.hit.issue_date > chosen.hit.issue_date and c.probability >= model.related_threshold),
         key=lambda c: c.hit.issue_date,
         reverse=True,
     )
-    probability = outcome_probability(chosen, weighed, current)
+    probability = outcome_probability(chosen, weighed, reference)
     return Decision(chosen, _outcome(q, model, probability), probability, weighed, newer)
 
 

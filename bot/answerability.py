@@ -124,9 +124,10 @@ class AnswerModel:
         ]
         return (self.linear.probabilities(x) + np.array(trees)) / 2
 
-    def supersedes(self, newer: float, best: float, current: bool) -> bool:
-        """Whether a newer article on the topic, of probability `newer`, is quoted instead of the best."""
-        return supersedes(self.supersede.probabilities, newer, best, current)
+    def supersedes(self, newer: float, best: float, reference: float) -> bool:
+        """Whether a newer article on the topic, of probability `newer`, is quoted instead of the best (the
+        question's time reference: bot/recency.time_reference)."""
+        return supersedes(self.supersede.probabilities, newer, best, reference)
 
     def outcome(self, probability: float) -> Outcome:
         if probability >= self.answer_threshold:

@@ -28,7 +28,7 @@ from bot.answerability import AnswerModel, Linear, Tree
 from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.evaluate import EvalQuestion, article_keys
 from bot.evidence import Evidence, SentenceEvidence
-from bot.recency import SUPERSEDE_FEATURES, asks_current, choose, outcome_probability, supersede_vector, supersedes
+from bot.recency import SUPERSEDE_FEATURES, choose, outcome_probability, supersede_vector, supersedes, time_reference
 from bot.retrieve import HybridRetriever
 from index.normalize import clean_question, normalize_text
 from index.types import BulletinError
@@ -70,7 +70,7 @@ class Weighed:
     question: EvalQuestion
     candidates: list[Candidate]
     labels: list[int]
-    current: bool  # the question asks how things stand now (bot/recency.py)
+    reference: float  # when the question is set: now, past or unstated (bot/recency.time_reference)
 
 
 def fit_sentences(retriever: HybridRetriever, questions: list[EvalQuestion], budget: int) -> Linear:
@@ -109,7 +109,7 @@ def collect(retriever: HybridRetriever, questions: list[EvalQuestion], budget: i
         gold = {keys.get(g) for g in q.gold}
         candidates = weigh(context, candidate_hits(context), sentences.scores) if context.retrieval.hits else []
         labels = [int(c.hit.article.article_id in gold) for c in candidates]
-        out.append(Weighed(q, candidates, labels, asks_current(context.text)))
+        out.append(Weighed(q, candidates, labels, time_reference(context.text)))
     return out
 
 
@@ -248,7 +248,7 @@ def fit_supersede(data: list[Weighed], retriever: HybridRetriever) -> tuple[Line
         for c, label in zip(w.candidates, w.labels):
             linked = retriever.linked(c.hit.article.article_id, b.hit.article.article_id)
             if c.hit.issue_date > b.hit.issue_date and label != w.labels[best] and linked:
-                rows.append(supersede_vector(c.probability, b.probability, w.current))
+                rows.append(supersede_vector(c.probability, b.probability, w.reference))
                 labels.append(label)
     x, y = np.array(rows).reshape(-1, len(SUPERSEDE_FEATURES)), np.array(labels)
     if len(set(y.tolist())) < 2:
@@ -266,9 +266,9 @@ def _decisions(data: list[Weighed], retriever: HybridRetriever, supersede: Linea
         if not w.candidates:
             out.append((w, 0.0, False))
             continue
-        rule = partial(supersedes, supersede.probabilities, current=w.current)
+        rule = partial(supersedes, supersede.probabilities, reference=w.reference)
         chosen, _ = choose(w.candidates, retriever.linked, rule)
-        probability = outcome_probability(chosen, w.candidates, w.current)
+        probability = outcome_probability(chosen, w.candidates, w.reference)
         out.append((w, probability, bool(w.labels[w.candidates.index(chosen)])))
     return out
 
