@@ -111,8 +111,6 @@ def present(word: str, text: str) -> float:
         return 1.0
     if len(word) < 2:
         return 0.0
-    if len(word) == 2 and is_chinese(word) and re.search(re.escape(word[0]) + ".{1,2}" + re.escape(word[1]), text):
-        return 1.0  # the abbreviation of words the text writes out: 混采 in 混合采样, 社保 in 社会保险
     pairs = char_pairs(word)
     return sum(p in text for p in pairs) / len(pairs)
 
