@@ -109,7 +109,8 @@ def test_when_a_question_is_set_is_read_from_its_time_words(question, reference)
     assert time_reference(clean_question(question)) == reference
 
 
-def test_a_quote_from_an_older_article_names_the_newer_one(engine):
+@pytest.mark.parametrize("outcome", ["answer", "related"])
+def test_a_quote_from_an_older_article_names_the_newer_one(engine, outcome):
     gas = article(engine, "冬季燃气安全检查进小区 燃气泄漏这样处置")
     sentences = article_sentences(gas.body)
     part = AnswerPart(
@@ -126,9 +127,10 @@ def test_a_quote_from_an_older_article_names_the_newer_one(engine):
     )
     from bot.answer import Answer
 
+    reasons = {"answer": "answered", "related": "related"}
     reply = render_answer(
         engine.templates,
-        Answer(question="燃气公司电话", outcome="answer", reason="answered", parts=[part], age_days=10),
+        Answer(question="燃气公司电话", outcome=outcome, reason=reasons[outcome], parts=[part], age_days=10),
         90,
     )
     assert "此后《老旧燃气表免费更换 入户人员持证上岗》（2023-03-13）更新了相关内容，请以较新的通知为准" in reply
