@@ -155,6 +155,11 @@ class AnswerModel:
         """Read a model file; a missing or malformed one is a BulletinError naming the file."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if "recency_margin" in data and "supersede" not in data:
+                raise BulletinError(
+                    f"{path}: fitted before the supersede model (bot/recency.py) replaced the recency margin; "
+                    "refit it with `bulletin-bot fit`"
+                )
             trees = tuple(Tree(**{k: tuple(v) for k, v in t.items()}) for t in data["trees"])
             return cls(
                 Linear.from_json(data["sentence"]),

@@ -75,6 +75,12 @@ def test_a_broken_model_file_is_a_clear_error(tmp_path):
     broken.write_text(json.dumps(data), "utf-8")
     with pytest.raises(BulletinError, match="refit"):
         AnswerModel.load(broken)
+    data = json.loads(MODEL_PATH.read_text("utf-8"))  # a file fitted before the supersede model
+    del data["supersede"]
+    data["recency_margin"] = 0.8
+    broken.write_text(json.dumps(data), "utf-8")
+    with pytest.raises(BulletinError, match="fitted before the supersede model .* refit it with `bulletin-bot fit`"):
+        AnswerModel.load(broken)
 
 
 def test_articles_on_the_same_topic_across_issues_are_linked(engine, capsys):
