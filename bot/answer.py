@@ -17,7 +17,7 @@ from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
 from bot.evidence import place_missing
 from bot.quote import Quote
-from bot.recency import choose, outcome_probability, time_reference
+from bot.recency import choose, newer_linked, outcome_probability, time_reference
 from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
@@ -101,13 +101,14 @@ def decide(q: QuestionContext, model: AnswerModel) -> Decision | None:
     for candidate in weighed:
         candidate.probability = model.probability(candidate.evidence)
     reference = time_reference(q.text)
-    chosen, same = choose(weighed, q.retriever.linked, lambda newer, best: model.supersedes(newer, best, reference))
+    best, later = newer_linked(weighed, q.retriever.linked)
+    chosen = choose(best, later, lambda p_newer, p_best: model.supersedes(p_newer, p_best, reference))
     newer = sorted(
-        (c for c in same if c.hit.issue_date > chosen.hit.issue_date and c.probability >= model.related_threshold),
+        (c for c in later if c.hit.issue_date > chosen.hit.issue_date and c.probability >= model.related_threshold),
         key=lambda c: c.hit.issue_date,
         reverse=True,
     )
-    probability = outcome_probability(chosen, weighed, reference)
+    probability = outcome_probability(chosen, best, reference)
     return Decision(chosen, _outcome(q, model, probability), probability, weighed, newer)
 
 

@@ -28,7 +28,15 @@ from bot.answerability import AnswerModel, Linear, Tree
 from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.evaluate import EvalQuestion, article_keys
 from bot.evidence import Evidence, SentenceEvidence
-from bot.recency import SUPERSEDE_FEATURES, choose, outcome_probability, supersede_vector, supersedes, time_reference
+from bot.recency import (
+    SUPERSEDE_FEATURES,
+    choose,
+    newer_linked,
+    outcome_probability,
+    supersede_vector,
+    supersedes,
+    time_reference,
+)
 from bot.retrieve import HybridRetriever
 from index.normalize import clean_question, normalize_text
 from index.types import BulletinError
@@ -243,13 +251,12 @@ def fit_supersede(data: list[Weighed], retriever: HybridRetriever) -> tuple[Line
     for w in data:
         if not w.question.gold or not w.candidates:
             continue
-        best = max(range(len(w.candidates)), key=lambda i: w.candidates[i].probability)
-        b = w.candidates[best]
-        for c, label in zip(w.candidates, w.labels):
-            linked = retriever.linked(c.hit.article.article_id, b.hit.article.article_id)
-            if c.hit.issue_date > b.hit.issue_date and label != w.labels[best] and linked:
-                rows.append(supersede_vector(c.probability, b.probability, w.reference))
-                labels.append(label)
+        best, newer = newer_linked(w.candidates, retriever.linked)
+        label = {id(c): right for c, right in zip(w.candidates, w.labels)}
+        for c in newer:
+            if label[id(c)] != label[id(best)]:
+                rows.append(supersede_vector(c.probability, best.probability, w.reference))
+                labels.append(label[id(c)])
     x, y = np.array(rows).reshape(-1, len(SUPERSEDE_FEATURES)), np.array(labels)
     if len(set(y.tolist())) < 2:
         raise BulletinError("fit: no newer article both wins and loses against an older one; label recency questions")
@@ -266,9 +273,9 @@ def _decisions(data: list[Weighed], retriever: HybridRetriever, supersede: Linea
         if not w.candidates:
             out.append((w, 0.0, False))
             continue
-        rule = partial(supersedes, supersede.probabilities, reference=w.reference)
-        chosen, _ = choose(w.candidates, retriever.linked, rule)
-        probability = outcome_probability(chosen, w.candidates, w.reference)
+        best, newer = newer_linked(w.candidates, retriever.linked)
+        chosen = choose(best, newer, partial(supersedes, supersede.probabilities, reference=w.reference))
+        probability = outcome_probability(chosen, best, w.reference)
         out.append((w, probability, bool(w.labels[w.candidates.index(chosen)])))
     return out
 

@@ -55,23 +55,27 @@ def supersedes(probabilities: Callable[[np.ndarray], np.ndarray], newer: float, 
     return bool(probabilities(supersede_vector(newer, best, reference)[None, :])[0] >= 0.5)
 
 
-def choose(
-    weighed: list[Candidate], linked: Callable[[str, str], bool], supersedes: Callable[[float, float], bool]
-) -> tuple[Candidate, list[Candidate]]:
-    """The candidate to quote, and the candidates on the same topic as the most probable one: the newest
-    linked article that supersedes the most probable one, or that one itself."""
+def newer_linked(weighed: list[Candidate], linked: Callable[[str, str], bool]) -> tuple[Candidate, list[Candidate]]:
+    """The most probable candidate, and the candidates of later issues on its topic (in weighed order)."""
     best = max(weighed, key=lambda c: c.probability)
-    same = [c for c in weighed if c is best or linked(c.hit.article.article_id, best.hit.article.article_id)]
-    eligible = [best] + [
-        c for c in same if c.hit.issue_date > best.hit.issue_date and supersedes(c.probability, best.probability)
+    newer = [
+        c
+        for c in weighed
+        if c.hit.issue_date > best.hit.issue_date and linked(c.hit.article.article_id, best.hit.article.article_id)
     ]
-    return max(eligible, key=lambda c: (c.hit.issue_date, c.probability)), same
+    return best, newer
 
 
-def outcome_probability(chosen: Candidate, weighed: list[Candidate], reference: float) -> float:
+def choose(best: Candidate, newer: list[Candidate], supersedes: Callable[[float, float], bool]) -> Candidate:
+    """The candidate to quote: the newest of the newer articles that supersedes the most probable one, or that
+    one itself."""
+    eligible = [best] + [c for c in newer if supersedes(c.probability, best.probability)]
+    return max(eligible, key=lambda c: (c.hit.issue_date, c.probability))
+
+
+def outcome_probability(chosen: Candidate, best: Candidate, reference: float) -> float:
     """The probability the outcome is decided on: the chosen article's own, except for a question on how things
     stand now answered by a notice that supersedes the most probable article: then the higher of the two. An
     update restates little ("自3月11日起恢复常态化探视"), so its own probability stays low although the topic
     is as answerable as before (on tune: right answers 0.64 → 0.67, out of scope answered unchanged; README)."""
-    best = max(weighed, key=lambda c: c.probability)
     return max(chosen.probability, best.probability) if reference == NOW_REFERENCE else chosen.probability
