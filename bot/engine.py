@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.answer import Answer, answer_question
@@ -80,9 +80,13 @@ class Engine:
 
     @property
     def model(self) -> AnswerModel:
-        """The fitted answerability model (read once)."""
+        """The fitted answerability model (read once), with the deployment's answer threshold if it sets one."""
         if self._model is None:
-            self._model = AnswerModel.load(self.settings.answer_model_path)
+            model = AnswerModel.load(self.settings.answer_model_path)
+            chosen = self.settings.answer_threshold
+            if chosen is not None:
+                model = replace(model, answer_threshold=chosen, related_threshold=min(model.related_threshold, chosen))
+            self._model = model
         return self._model
 
     @property

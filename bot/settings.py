@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     templates_path: Path | None = Field(None, description="the answer templates; unset: the built-in ones")
     stale_after_days: int = Field(90, ge=1)
     answer_model_path: Path = Field(MODEL_PATH, description="the fitted answerability model (bulletin-bot fit)")
+    answer_threshold: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="the probability an answer needs, in place of the model's fitted one (README: choosing "
+        "the answer threshold); the related threshold is kept, or lowered to it",
+    )
     answer_max_chars: int = Field(360, ge=50, le=3000)
 
     telegram_token: SecretStr | None = None

@@ -34,6 +34,7 @@ def test_dotenv_file_is_read(tmp_path):
         ("BULLETIN_ADMIN_IDS", "alice"),
         ("BULLETIN_TELEGRAM_BASE_URL", "ftp://example"),
         ("BULLETIN_ANSWER_MAX_CHARS", "10"),
+        ("BULLETIN_ANSWER_THRESHOLD", "1.2"),
         ("BULLETIN_LOG_KEY_PERIOD", "fortnight"),
     ],
 )

@@ -206,6 +206,22 @@ def test_the_asked_fact_is_bold_in_the_reply(engine):
     assert answer.outcome == "answer" and "<b>18:00</b>" in engine.render(answer)
 
 
+def test_a_deployment_can_ask_more_of_an_answer(engine, settings, embedder):
+    """BULLETIN_ANSWER_THRESHOLD moves where "answer" starts (README: choosing the answer threshold): the
+    same quote above the fitted threshold and below the chosen one is given as "related"."""
+    from bot.engine import Engine
+
+    answer = engine.ask("医保能在网上办吗？")
+    assert answer.outcome == "answer" and engine.model.answer_threshold <= answer.confidence < 0.99
+    strict = Engine(settings.model_copy(update={"answer_threshold": (answer.confidence + 1) / 2}))
+    strict.embedder = embedder
+    strict.warm_up()
+    assert strict.model.related_threshold == engine.model.related_threshold
+    stricter = strict.ask("医保能在网上办吗？")
+    assert stricter.outcome == "related"
+    assert [p.text for p in stricter.parts] == [p.text for p in answer.parts]
+
+
 def test_quotes_are_short(engine):
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
     lengths = sorted(len(p.text) for q in questions for p in engine.ask(q).parts)
