@@ -134,9 +134,15 @@ def choose_quote(
     # the runner-up joins when it is nearly as likely to hold the answer: one sentence alone often misses it
     if len(order) > 1 and scores[order[1]] >= QUOTE.second_share * scores[best]:
         chosen.add(order[1])
+    # a sentence that announces what follows ("需提供以下材料：") says nothing without it
+    chosen |= {i + 1 for i in chosen if i + 1 < len(sentences) and _introduces(sentences[i])}
     items = [bool(LIST_ITEM.search(s.text)) for s in sentences]
     chosen = _whole_lists(sentences, items, chosen)
     return _within_budget(sentences, items, chosen, best, budget)
+
+
+def _introduces(sentence: Sentence) -> bool:
+    return sentence.text.rstrip("。").endswith(("：", ":"))
 
 
 def quote_of(sentences: list[Sentence], chosen: list[int], budget: int) -> Quote:
@@ -163,11 +169,7 @@ def _whole_lists(sentences: list[Sentence], items: list[bool], chosen: set[int])
             continue
         run = _list_run(items, i)
         # the sentence introducing the list ("办理步骤如下：") belongs with it
-        lo = (
-            run.start - 1
-            if run.start > 0 and sentences[run.start - 1].text.rstrip("。").endswith(("：", ":"))
-            else run.start
-        )
+        lo = run.start - 1 if run.start > 0 and _introduces(sentences[run.start - 1]) else run.start
         extended.update(range(lo, run.stop))
     return extended
 

@@ -196,6 +196,19 @@ def test_a_list_cut_to_fit_says_how_long_it_is(engine):
     assert all(sentences[i].text in whole.text for i in items) and "共8项" not in whole.text
 
 
+def test_a_sentence_announcing_a_list_is_quoted_with_it(engine):
+    """ "全区设4个登记点：" alone names no place: the list it announces comes with it (whole, or marked partial)."""
+    points = article(engine, "电动自行车免费上牌 全区设4个登记点")
+    sentences = article_sentences(points.body)
+    intro = next(i for i, s in enumerate(sentences) if s.text == "全区设4个登记点：")
+    scores = [1.0 if i == intro else 0.1 for i in range(len(sentences))]
+    whole = choose_quote(sentences, scores, [], 2000, lambda text: True)
+    assert whole.text.startswith("全区设4个登记点：") and "1.区车管所电动自行车登记窗口" in whole.text
+    assert "4." in whole.text and "共4项" not in whole.text
+    cut = choose_quote(sentences, scores, [], 60, lambda text: True)
+    assert "1.区车管所电动自行车登记窗口" in cut.text and "（共4项，以上为其中" in cut.text
+
+
 def test_the_asked_fact_is_bold_in_the_reply(engine):
     assert (
         str(highlight("到室外拨打24小时抢修电话0635-8329110。", ("phone",)))
