@@ -12,6 +12,10 @@ from index.text import INVISIBLE_RE
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500  # longer input is cut: no resident question needs more
+QUESTION_END = re.compile(r"[?？]+")
+SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+# characters with the mark: a question this short ("可以在网上交吗？") refers to the sentence before it
+SHORT_QUESTION = 10
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 SPACES = re.compile(r"\s+")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -46,8 +50,21 @@ def normalize_text(text: str) -> str:
 
 
 def clean_question(text: str) -> str:
-    """A resident's message as a question: normalised and bounded in length."""
-    return normalize_text(text[: MAX_QUESTION_CHARS * 4])[:MAX_QUESTION_CHARS]
+    """A resident's message as a question: normalised and bounded in length. A message longer than a question
+    is read from the last question it asks: residents tell their story first and ask at the end, and the story's
+    words, searched with the question, found articles on the story (a 5,000-character message ending
+    "请问供暖费交到哪天？" was answered with an editorial on canteens for the elderly)."""
+    text = normalize_text(text[-MAX_QUESTION_CHARS * 40 :])
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text
+    asked = [m.end() for m in QUESTION_END.finditer(text)]
+    if not asked:
+        return text[:MAX_QUESTION_CHARS]
+    sentences = [s for s in SENTENCE_END.split(text[: asked[-1]]) if has_content(s)]
+    question = sentences[-1] if sentences else text[: asked[-1]]
+    if len(question) < SHORT_QUESTION and len(sentences) > 1:
+        question = sentences[-2] + question
+    return question[-MAX_QUESTION_CHARS:]
 
 
 # Closing punctuation says nothing about the topic, yet it moves a question's sentence vector: "明天天气怎么样？"

@@ -195,3 +195,15 @@ def test_a_question_is_searched_without_its_closing_marks(engine):
     assert search_text("？？？") == "？？？"  # nothing but marks stays as typed (and gets the empty-question reply)
     with_mark, without = engine.ask("图书馆几点开门？"), engine.ask("图书馆几点开门")
     assert (with_mark.outcome, with_mark.confidence) == (without.outcome, without.confidence)
+
+
+def test_a_long_message_is_answered_from_the_question_it_ends_with(engine):
+    """A story of thousands of characters ending with a question is answered as that question, not from the
+    story's first 500 characters (the canteen notice here)."""
+    story = "我家老人八十多岁了，平时在社区老年食堂吃饭，饭菜很好，价格也便宜。" * 80
+    short = engine.ask("医保能在网上办吗？")
+    long = engine.ask(story + "请问医保能在网上办吗？")
+    assert short.outcome == "answer"
+    assert long.outcome == short.outcome and [p.text for p in long.parts] == [p.text for p in short.parts]
+    refers_back = engine.ask(story + "我想问问医保的业务。能在网上办吗？")
+    assert refers_back.parts and refers_back.parts[0].title == short.parts[0].title
