@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -30,8 +31,22 @@ MIGRATIONS = {
     "prompt_version": "ALTER TABLE questions ADD COLUMN prompt_version TEXT",
 }
 MAX_LOGGED_CHARS = 500
+# Numbers that identify a person, masked before a question is stored: residents paste them into questions
+# ("我身份证号370202199001011234，养老金认证做了没有？"). Service numbers (0635-8276300, 12345) are kept.
+PERSONAL_NUMBERS = (
+    (re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)"), "[身份证号]"),
+    (re.compile(r"(?<!\d)\d{15,19}(?!\d)"), "[卡号]"),
+    (re.compile(r"(?<![\d-])1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)"), "[手机号]"),
+)
 MAX_PENDING_WRITES = 10_000
 LEGACY_SALT_FILE = "log_salt"
+
+
+def redact(question: str) -> str:
+    """The question with identity-card, bank-card and mobile numbers masked."""
+    for pattern, mask in PERSONAL_NUMBERS:
+        question = pattern.sub(mask, question)
+    return question
 
 
 @dataclass(frozen=True)
@@ -165,7 +180,7 @@ class QuestionLog:
                 self._day(now),
                 chat_type,
                 self.pseudonyms.of(user_id, now),
-                question[:MAX_LOGGED_CHARS],
+                redact(question)[:MAX_LOGGED_CHARS],
                 int(answered),
                 reason,
                 top_article,

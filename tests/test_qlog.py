@@ -180,3 +180,16 @@ def test_full_disk_is_counted_and_logged_never_raised(full_disk, caplog):
     assert sqlite3.connect(full_disk / "q.sqlite").execute("SELECT question FROM questions").fetchall() == [
         ("磁盘空出来以后",)
     ]
+
+
+def test_numbers_that_identify_a_resident_are_masked_before_the_question_is_stored(tmp_path):
+    log = QuestionLog(tmp_path / "q.sqlite", Pseudonyms(KEY), retention_days=30)
+    record(log, "我身份证号370202199001011234，养老金认证做了没有？手机13812345678", False)
+    record(log, "供热热线0635-8276300还能打吗", False)
+    log.flush()
+    log.close()
+    raw = (tmp_path / "q.sqlite").read_bytes()
+    assert b"370202199001011234" not in raw and b"13812345678" not in raw
+    db = sqlite3.connect(tmp_path / "q.sqlite")
+    stored = [row[0] for row in db.execute("SELECT question FROM questions ORDER BY id")]
+    assert stored == ["我身份证号[身份证号]，养老金认证做了没有？手机[手机号]", "供热热线0635-8276300还能打吗"]
