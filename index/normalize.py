@@ -12,6 +12,11 @@ from index.text import INVISIBLE_RE
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500  # longer input is cut: no resident question needs more
+# Pasted markup says nothing a bulletin could answer, yet "<b>供暖</b>什么时候开始" was searched for "b" and
+# answered from an older notice than "供暖什么时候开始" (found by a helper); a Markdown link keeps its text.
+TAG = re.compile(r"</?[a-zA-Z][^<>]{0,60}>")
+URL = re.compile(r"https?://\S+|www\.\S+")
+LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 QUESTION_END = re.compile(r"[?？]+")
 SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
 # characters with the mark: a question this short ("可以在网上交吗？") refers to the sentence before it
@@ -54,7 +59,8 @@ def clean_question(text: str) -> str:
     is read from the last question it asks: residents tell their story first and ask at the end, and the story's
     words, searched with the question, found articles on the story (a 5,000-character message ending
     "请问供暖费交到哪天？" was answered with an editorial on canteens for the elderly)."""
-    text = normalize_text(text[-MAX_QUESTION_CHARS * 40 :])
+    text = text[-MAX_QUESTION_CHARS * 40 :]
+    text = normalize_text(URL.sub(" ", TAG.sub("", LINK.sub(r"\1", text))))
     if len(text) <= MAX_QUESTION_CHARS:
         return text
     asked = [m.end() for m in QUESTION_END.finditer(text)]

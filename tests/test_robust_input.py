@@ -207,3 +207,16 @@ def test_a_long_message_is_answered_from_the_question_it_ends_with(engine):
     assert long.outcome == short.outcome and [p.text for p in long.parts] == [p.text for p in short.parts]
     refers_back = engine.ask(story + "我想问问医保的业务。能在网上办吗？")
     assert refers_back.parts and refers_back.parts[0].title == short.parts[0].title
+
+
+@pytest.mark.parametrize("pasted", ["<b>医保</b>能在网上办吗？", "医保能在网上办吗？https://www.lc.gov.cn/x?y=1 "])
+def test_pasted_tags_and_addresses_are_left_out_of_the_question(pasted):
+    """With the tags, "<b>供暖</b>什么时候开始" was searched for "b" too and answered from an older notice."""
+    assert clean_question(pasted) == clean_question("医保能在网上办吗？")
+
+
+def test_a_pasted_link_keeps_its_text_and_loses_its_address(engine):
+    plain = engine.ask("医保能在网上办吗？")
+    answer = engine.ask("[链接](http://x.cn/a) 医保能在网上办吗？")
+    assert answer.outcome == plain.outcome == "answer"
+    assert answer.parts[0].title == plain.parts[0].title and answer.parts[0].text in plain.parts[0].text
