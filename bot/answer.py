@@ -21,12 +21,16 @@ from bot.recency import choose, newer_linked, outcome_probability, time_referenc
 from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
-from index.normalize import clean_question, has_content
+from index.normalize import clean_question, has_content, social_act
 from index.text import QUESTION_PART_SPLIT
 
 logger = logging.getLogger(__name__)
 
-Reason = Literal["answered", "related", "low_probability", "empty_question", "no_index_match", "not_stated"]
+Reason = Literal[
+    "answered", "related", "low_probability", "empty_question", "greeting", "thanks", "no_index_match", "not_stated"
+]
+# Replies to messages that ask nothing: no quote, no feedback buttons, not counted as unanswered questions.
+CONVERSATIONAL: frozenset[Reason] = frozenset({"empty_question", "greeting", "thanks"})
 # Which decision answered: the fitted model alone, the LLM selector, the fitted model after the reranker, or
 # the fitted model because the LLM's reply was unusable (README: "An optional judge").
 DecisionPath = Literal["offline", "llm", "reranker", "llm-fallback"]
@@ -176,6 +180,9 @@ def _answer(
     cleaned = clean_question(question)
     if not has_content(cleaned):
         return Answer(question=question, outcome="none", reason="empty_question")
+    social = social_act(cleaned)
+    if social:
+        return Answer(question=question, outcome="none", reason=social)
     parts = question_parts(cleaned)
     budget = max_chars if len(parts) == 1 else 2 * max_chars // (len(parts) + 1)
     whole = QuestionContext.ask(retriever, cleaned, budget, reranker)

@@ -159,7 +159,9 @@ class Engine:
         return judged_answer(answer, judges.selector, max_chars, today) if judges.selector else answer
 
     def render(self, answer: Answer) -> str:
-        """The reply text (Telegram HTML) for an answer."""
+        """The reply text (Telegram HTML) for an answer; a greeting is answered with the greeting."""
+        if answer.reason == "greeting":
+            return self.templates.render("greeting", **self.overview())
         return render_answer(self.templates, answer, self.settings.stale_after_days)
 
     def article(self, article_id: str) -> Article | None:

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.addressing import addressed_text, command_for_me, replies_to_bot
+from bot.answer import CONVERSATIONAL
 from bot.buttons import answer_keyboard, decode_article, decode_vote, ticked_vote
 from bot.pages import article_page
 from bot.reply import split_message
@@ -76,7 +77,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         path=answer.path,
         prompt_version=answer.prompt_version,
     )
-    markup = answer_keyboard(answer, log_id) if answer.reason != "empty_question" else None
+    markup = answer_keyboard(answer, log_id) if answer.reason not in CONVERSATIONAL else None
     await send_html(message, await asyncio.to_thread(s.engine.render, answer), markup)
 
 

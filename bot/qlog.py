@@ -211,7 +211,9 @@ class QuestionLog:
         since = self._since(days)
         with self._lock:
             return self._reader_db.execute(
-                "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0 AND reason != 'empty_question'"
+                # messages that ask nothing (bot.answer.CONVERSATIONAL) are not unanswered questions
+                "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0"
+                " AND reason NOT IN ('empty_question', 'greeting', 'thanks')"
                 " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?",
                 (since, limit),
             ).fetchall()

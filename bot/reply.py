@@ -83,6 +83,8 @@ def render_answer(templates: Templates, answer: Answer, stale_after_days: int) -
     """The reply for an Answer: the answer, possibly-related or no-answer template."""
     if answer.reason == "empty_question":
         return templates.render("empty_question")
+    if answer.reason == "thanks":
+        return templates.render("feedback_thanks")
     old = answer.age_days is not None and answer.age_days > stale_after_days and answer.outcome != "none"
     fallback = fallback_answer(answer, old)
     if answer.outcome == "none":

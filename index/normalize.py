@@ -6,6 +6,7 @@ import logging
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Literal
 
 from index.text import INVISIBLE_RE
 
@@ -17,6 +18,15 @@ MAX_QUESTION_CHARS = 500  # longer input is cut: no resident question needs more
 TAG = re.compile(r"</?[a-zA-Z][^<>]{0,60}>")
 URL = re.compile(r"https?://\S+|www\.\S+")
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# Whole messages that greet or thank, compared without punctuation, emoji or spaces.
+NOT_WORD = re.compile(r"[^\w\u4e00-\u9fff]|_")
+GREETING = re.compile(
+    r"(?:你好|您好|你们好|大家好|嗨|哈喽|哈啰|在吗|在不在|hi|hello|hey|[早上下晚]上好|早安)+[啊呀呢吗]?"
+)
+THANKS = re.compile(
+    r"(?:(?:谢谢|多谢|感谢|谢啦|谢了|辛苦了?|thanks?|thankyou|thx|好的|好滴|ok|okay|嗯+|收到|知道了|明白了?|了解了?|懂了"
+    r"|再见|拜拜|bye)(?:你|您|你们)?(?:的回答|的帮助|啦|了|哈|啊|呀)?)+"
+)
 QUESTION_END = re.compile(r"[?？]+")
 SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
 # characters with the mark: a question this short ("可以在网上交吗？") refers to the sentence before it
@@ -81,6 +91,15 @@ TRAILING_MARKS = "?？!！。.~～…" + " "
 def search_text(question: str) -> str:
     """A cleaned question without its closing marks, as it is searched."""
     return question.rstrip(TRAILING_MARKS) or question
+
+
+def social_act(text: str) -> Literal["greeting", "thanks"] | None:
+    """Whether a cleaned message only greets ("你好") or thanks and takes leave ("谢谢！", "好的", "再见"):
+    searched as a question, "谢谢" was answered with a volunteer's "谢谢咱们的志愿者啊…" as possibly related."""
+    bare = NOT_WORD.sub("", text)
+    if GREETING.fullmatch(bare):
+        return "greeting"
+    return "thanks" if THANKS.fullmatch(bare) else None
 
 
 def has_content(text: str) -> bool:

@@ -166,6 +166,21 @@ async def test_vote_is_ticked_counted_once_and_changeable(bot, fake_api, data_di
     db.close()
 
 
+async def test_greetings_and_thanks_are_answered_as_such_not_with_a_quote(bot, fake_api):
+    """"谢谢" was searched as a question and got a volunteer's "谢谢咱们的志愿者啊…" as possibly related."""
+    fake_api.push(message("你好！", 271))
+    greeting = (await replies(fake_api, 271))[0]
+    assert greeting["text"] == bot.engine.templates.render("greeting", **bot.engine.overview())
+    fake_api.push(message("谢谢你的回答👍", 271))
+    thanks = (await replies(fake_api, 271, 2))[1]
+    assert thanks["text"] == bot.engine.templates.render("feedback_thanks")
+    assert "reply_markup" not in greeting and "reply_markup" not in thanks
+    fake_api.push(message("谢谢，医保能在网上办吗", 271))  # thanks with a question is a question
+    assert "聊城医保" in (await replies(fake_api, 271, 3))[2]["text"]
+    await asyncio.to_thread(bot.log.flush)
+    assert bot.log.unanswered() == []
+
+
 async def test_sticker_gets_the_non_text_reply(bot, fake_api):
     fake_api.push(sticker(203))
     reply = (await replies(fake_api, 203))[0]
