@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from bot.evidence import (
     Evidence,
@@ -27,7 +28,7 @@ class Candidate:
     """One article weighed for the answer."""
 
     hit: ArticleHit
-    quote: Quote
+    quote: Quote  # as shown: it may hold one more sentence than the quote the evidence is of (bot/tuning.QUOTE)
     evidence: Evidence
     probability: float = 0.0
     shortlist: tuple[Sentence, ...] = ()  # the best-scored whole sentences, in reading order (for an LLM judge)
@@ -110,7 +111,7 @@ def weigh(
     q: QuestionContext, hits: list[ArticleHit], score: Callable[[list[SentenceEvidence]], list[float]]
 ) -> list[Candidate]:
     """Quote each hit (its sentences scored by `score`, the sentence model) and gather the evidence that the
-    quote answers the question."""
+    quote answers the question (of the quote as the answer model was fitted on; the one shown may be longer)."""
     views = [view(q, hit) for hit in hits]
     for v in views:
         v.scores = score(v.evidence(q))
@@ -119,12 +120,19 @@ def weigh(
     out = []
     for v in views:
         v.scores = score(v.evidence(q))
-        quote = choose_quote(
-            v.sentences, v.scores, q.kinds, q.budget, lambda text: not q.topic or names_topic(text, q.topic)
+        quote_with = partial(
+            choose_quote,
+            v.sentences,
+            v.scores,
+            q.kinds,
+            q.budget,
+            lambda text: not q.topic or names_topic(text, q.topic),
         )
+        weighed, shown = quote_with(), quote_with(second_share=QUOTE.shown_second_share)
         best = sorted(range(len(v.sentences)), key=lambda i: -v.scores[i])[: JUDGE.sentences]
         shortlist = tuple(v.sentences[i] for i in sorted(best))
-        out.append(Candidate(v.hit, quote, _evidence(q, v.hit, quote, v.similarities, best_score), shortlist=shortlist))
+        evidence = _evidence(q, v.hit, weighed, v.similarities, best_score)
+        out.append(Candidate(v.hit, shown, evidence, shortlist=shortlist))
     return out
 
 

@@ -99,9 +99,11 @@ def choose_quote(
     kinds: list[FactKind],
     budget: int,
     states_topic: Callable[[str], bool],
+    second_share: float = QUOTE.second_share,
 ) -> Quote:
     """The fewest sentences that answer: the best one, plus one that states an asked fact the best one
-    lacks, plus an adjacent sentence scoring nearly as well; a list run is kept whole or marked partial.
+    lacks, plus an adjacent sentence scoring nearly as well, plus the runner-up when it scores `second_share` of
+    the best; a list run is kept whole or marked partial.
 
     `scores` has one relevance score per sentence; `states_topic(text)` says whether a normalised
     sentence names the question's topic (a fact about something else does not count)."""
@@ -132,7 +134,7 @@ def choose_quote(
         if 0 <= i < len(sentences) and scores[i] >= QUOTE.neighbour_share * scores[best]:
             chosen.add(i)
     # the runner-up joins when it is nearly as likely to hold the answer: one sentence alone often misses it
-    if len(order) > 1 and scores[order[1]] >= QUOTE.second_share * scores[best]:
+    if len(order) > 1 and scores[order[1]] >= second_share * scores[best]:
         chosen.add(order[1])
     # a sentence that announces what follows ("需提供以下材料：") says nothing without it
     chosen |= {i + 1 for i in chosen if i + 1 < len(sentences) and _introduces(sentences[i])}

@@ -43,7 +43,14 @@ class QuoteKnobs:
     dense_shortlist: int = 5  # sentences per candidate embedded while the resident waits (~1 ms each)
     fact_share: float = 0.3  # a second sentence stating a missing asked fact must score this share of the best
     neighbour_share: float = 0.85  # an adjacent sentence scoring this share of the best completes the quote
-    second_share: float = 0.6  # any second sentence scoring this share of the best joins the quote
+    second_share: float = 0.6  # any second sentence scoring this share of the best joins the quote weighed
+    # …and the quote shown: one more sentence scoring half the best holds the asked fact often enough to show it,
+    # but weighed with it, "明天天气怎么样" rose to "answer" with the 2022 snow warning (the answer model was
+    # fitted on 0.6 quotes). Shown at 0.5, must_contain rose on 5 of the 10 sets never fitted on (check 0.841 →
+    # 0.855, dev 0.812 → 0.875, holdout4 0.870 → 0.891, holdout5 0.771 → 0.812, holdout8 0.732 → 0.756), fell on
+    # none, with every median quote ≤ 116 characters (0.4: holdout8 139); tune does not move (0.890). Chosen on
+    # check and holdout1–8; holdout9, written after, measured it once.
+    shown_second_share: float = 0.5
 
 
 @dataclass(frozen=True)

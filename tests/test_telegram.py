@@ -167,7 +167,7 @@ async def test_vote_is_ticked_counted_once_and_changeable(bot, fake_api, data_di
 
 
 async def test_greetings_and_thanks_are_answered_as_such_not_with_a_quote(bot, fake_api):
-    """"谢谢" was searched as a question and got a volunteer's "谢谢咱们的志愿者啊…" as possibly related."""
+    """ "谢谢" was searched as a question and got a volunteer's "谢谢咱们的志愿者啊…" as possibly related."""
     fake_api.push(message("你好！", 271))
     greeting = (await replies(fake_api, 271))[0]
     assert greeting["text"] == bot.engine.templates.render("greeting", **bot.engine.overview())

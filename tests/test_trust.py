@@ -209,6 +209,21 @@ def test_a_sentence_announcing_a_list_is_quoted_with_it(engine):
     assert "1.区车管所电动自行车登记窗口" in cut.text and "（共4项，以上为其中" in cut.text
 
 
+def test_the_quote_shown_may_hold_a_runner_up_the_weighed_quote_leaves_out(engine):
+    """The answer model decides on the quote it was fitted on (QUOTE.second_share); the resident is shown the
+    runner-up too when it scores QUOTE.shown_second_share of the best (it often holds the asked fact)."""
+    from bot.tuning import QUOTE
+
+    points = article(engine, "电动自行车免费上牌 全区设4个登记点")
+    sentences = article_sentences(points.body)
+    runner_up = (QUOTE.shown_second_share + QUOTE.second_share) / 2
+    scores = [1.0 if i == 0 else runner_up if i == 8 else 0.05 for i in range(len(sentences))]
+    weighed = choose_quote(sentences, scores, [], 2000, lambda text: True)
+    shown = choose_quote(sentences, scores, [], 2000, lambda text: True, QUOTE.shown_second_share)
+    assert [s.index for s in weighed.sentences] == [0]
+    assert [s.index for s in shown.sentences] == [0, 8] and "……" in shown.text
+
+
 def test_the_asked_fact_is_bold_in_the_reply(engine):
     assert (
         str(highlight("到室外拨打24小时抢修电话0635-8329110。", ("phone",)))
