@@ -78,7 +78,16 @@ FACT_KINDS = (
         re.compile(r"身份证|户口簿|证件|证明|照片|材料|社保卡|凭证|证"),
     ),
     FactKind("price", re.compile(r"多少钱|几块钱|收费|费用|价格|价钱|票价|how much|cost|price|fee"), re.compile(PRICE)),
-    FactKind("free", re.compile(r"免费|要钱|收钱|花钱|free"), re.compile(PRICE)),
+    FactKind(
+        "free",
+        # asked when a clause ends on it ("还免费不", "是不是免费") or asks for money ("要钱吗"), not when it names
+        # the service ("免费筛查去哪做", "老人免费流感疫苗哪天开始打": those ask a place and a date)
+        re.compile(
+            r"免费的?(?=[吗嘛么不呢啊?!,.。]|$)|免不免费|是否免费|是不是免费|要钱|收钱|花钱|收不收钱|收费吗"
+            r"|free"  # English questions keep the word anywhere: the rule above is Chinese grammar
+        ),
+        re.compile(PRICE),
+    ),
     FactKind(
         "amount",
         # not a phone number's "多少" ("电话是多少"), nor a duration's "几个月"

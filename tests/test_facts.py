@@ -22,6 +22,10 @@ PRICE_HOTLINE = [
     "近期，退烧药、抗原检测试剂等药品和防疫物资需求增加。",
     "发现问题的，可拨打12315投诉举报，或拨打区市场监管局电话0635-8379315。",
 ]
+SCREENING_PLACE = (
+    "筛查地点：区妇幼保健院门诊楼三楼妇女保健科，接待时间为周一至周五8:00—11:30；"
+    "农村妇女也可在各镇卫生院参加集中筛查，具体日期由村妇联执委提前通知。"
+)
 
 
 def missing(question: str, sentences: list[str]) -> list[str]:
@@ -102,3 +106,14 @@ def test_a_day_asked_as_weekday_or_date_is_a_time_and_a_count_of_working_days_is
     assert "time" not in [k.name for k in asked_kinds("政务服务中心几号楼")]
     # "5个工作日内" says how long a reply takes, not when the office is open
     assert missing("承办单位几点上班", [HOTLINE_REPLY]) == ["time"]
+
+
+def test_free_is_asked_when_a_clause_ends_on_it_not_when_it_names_the_service():
+    assert [k.name for k in asked_kinds(normalize_text("做核酸现在还免费不"))] == ["free"]
+    assert [k.name for k in asked_kinds(normalize_text("电动车上牌要花钱不"))] == ["free"]
+    assert [k.name for k in asked_kinds(normalize_text("是不是免费的？"))] == ["free"]
+    # the free screening and the free vaccine are the services: a place and a date are asked
+    assert [k.name for k in asked_kinds(normalize_text("婦女兩癌免費篩查要去哪裡做？"))] == ["place"]
+    assert [k.name for k in asked_kinds(normalize_text("老人免费流感疫苗能打到什么时候"))] == ["time"]
+    # so the sentence with the place states what is asked, though it says nothing of a price (holdout4's notice)
+    assert missing("婦女兩癌免費篩查要去哪裡做？", [SCREENING_PLACE]) == []
