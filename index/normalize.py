@@ -8,7 +8,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Literal
 
-from index.text import INVISIBLE_RE
+from index.text import INVISIBLE_RE, MESSAGE_SENTENCE_END, QUESTION_MARKS
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,6 @@ THANKS = re.compile(
     r"(?:(?:谢谢|多谢|感谢|谢啦|谢了|辛苦了?|thanks?|thankyou|thx|好的|好滴|ok|okay|嗯+|收到|知道了|明白了?|了解了?|懂了"
     r"|再见|拜拜|bye)(?:你|您|你们)?(?:的回答|的帮助|啦|了|哈|啊|呀)?)+"
 )
-QUESTION_END = re.compile(r"[?？]+")
-SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
 # characters with the mark: a question this short ("可以在网上交吗？") refers to the sentence before it
 SHORT_QUESTION = 10
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -73,10 +71,10 @@ def clean_question(text: str) -> str:
     text = normalize_text(URL.sub(" ", TAG.sub("", LINK.sub(r"\1", text))))
     if len(text) <= MAX_QUESTION_CHARS:
         return text
-    asked = [m.end() for m in QUESTION_END.finditer(text)]
+    asked = [m.end() for m in QUESTION_MARKS.finditer(text)]
     if not asked:
         return text[:MAX_QUESTION_CHARS]
-    sentences = [s for s in SENTENCE_END.split(text[: asked[-1]]) if has_content(s)]
+    sentences = [s for s in MESSAGE_SENTENCE_END.split(text[: asked[-1]]) if has_content(s)]
     question = sentences[-1] if sentences else text[: asked[-1]]
     if len(question) < SHORT_QUESTION and len(sentences) > 1:
         question = sentences[-2] + question

@@ -83,6 +83,13 @@ FACT_CLAUSE_END = re.compile(f"(?<={char_class(STOPS + SEMICOLONS)})")
 # split at runs of 。！？；
 QUESTION_PART_SPLIT = re.compile(f"{char_class(STOPS + SEMICOLONS)}+")
 
+# --- long messages (index/normalize.py) -------------------------------------------------------
+
+# A message longer than a question is read from the last question it asks: split (zero-width) after 。！？;
+# the question is the sentence ending at the last ？
+MESSAGE_SENTENCE_END = re.compile(f"(?<={char_class(STOPS)})")
+QUESTION_MARKS = re.compile(f"{char_class('？?')}+")
+
 # --- 原文 pages (bot/pages.py) -----------------------------------------------------------------
 
 # Pages are cut between sentences (at 。！？；… with their closers, ASCII quotes too, and the
