@@ -41,7 +41,7 @@ FACT_KINDS = (
     ),
     FactKind(
         "contact",
-        re.compile(r"投诉|举报|反映|去哪告|找谁|complain|report"),
+        re.compile(r"投诉|举报|反映|[去上]哪告|找谁|complain|report"),
         re.compile(PHONE + r"|热线|公众号|小程序|app|网站|窗口|现场|大队"),
         "quote",
     ),
@@ -70,7 +70,7 @@ FACT_KINDS = (
         ),
     ),
     FactKind(
-        "place", re.compile(r"在哪|哪里|哪儿|地址|地点|去哪(?!举报|投诉|反映|告)|哪个医院|where"), re.compile(PLACE)
+        "place", re.compile(r"在哪|哪里|哪儿|地址|地点|[去上]哪(?!举报|投诉|反映|告)|哪个医院|where"), re.compile(PLACE)
     ),
     FactKind(
         "documents",

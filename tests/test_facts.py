@@ -42,6 +42,8 @@ def test_kinds_of_fact_asked():
     assert [k.name for k in asked_kinds("图书馆一张证能借几本书")] == ["amount"]
     assert [k.name for k in asked_kinds("防汛值班电话是多少")] == ["phone"]  # a number to call, not an amount
     assert [k.name for k in asked_kinds("失业金最多能领几个月")] == ["duration"]
+    assert [k.name for k in asked_kinds("这高龄津贴上哪申请去")] == ["place"]  # 上哪, said as 去哪
+    assert [k.name for k in asked_kinds("退烧药卖得死贵，上哪告去")] == ["contact"]
 
 
 def test_a_price_about_something_else_does_not_answer():
