@@ -16,12 +16,13 @@ from typing import Literal
 from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
 from bot.evidence import place_missing
+from bot.message import clean_question, social_act
 from bot.quote import Quote
 from bot.recency import choose, newer_linked, outcome_probability, time_reference
 from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever
 from bot.tuning import ANSWER
-from index.normalize import clean_question, has_content, social_act
+from index.normalize import has_content
 from index.text import QUESTION_PART_SPLIT
 
 logger = logging.getLogger(__name__)
@@ -178,11 +179,11 @@ def _answer(
     reranker: Reranker | None,
 ) -> Answer:
     cleaned = clean_question(question)
-    if not has_content(cleaned):
-        return Answer(question=question, outcome="none", reason="empty_question")
     social = social_act(cleaned)
     if social:
         return Answer(question=question, outcome="none", reason=social)
+    if not has_content(cleaned):
+        return Answer(question=question, outcome="none", reason="empty_question")
     parts = question_parts(cleaned)
     budget = max_chars if len(parts) == 1 else 2 * max_chars // (len(parts) + 1)
     whole = QuestionContext.ask(retriever, cleaned, budget, reranker)

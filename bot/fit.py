@@ -28,6 +28,7 @@ from bot.answerability import AnswerModel, Linear, Tree
 from bot.candidates import Candidate, QuestionContext, candidate_hits, embed_sentences, view, weigh
 from bot.evaluate import EvalQuestion, article_keys
 from bot.evidence import Evidence, SentenceEvidence
+from bot.message import clean_question
 from bot.recency import (
     SUPERSEDE_FEATURES,
     choose,
@@ -38,7 +39,7 @@ from bot.recency import (
     time_reference,
 )
 from bot.retrieve import HybridRetriever
-from index.normalize import clean_question, normalize_text
+from index.normalize import normalize_text
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
-import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
+from bot.message import redact
 from bot.pseudonym import Pseudonyms
 
 logger = logging.getLogger(__name__)
@@ -31,22 +31,8 @@ MIGRATIONS = {
     "prompt_version": "ALTER TABLE questions ADD COLUMN prompt_version TEXT",
 }
 MAX_LOGGED_CHARS = 500
-# Numbers that identify a person, masked before a question is stored: residents paste them into questions
-# ("我身份证号370202199001011234，养老金认证做了没有？"). Service numbers (0635-8276300, 12345) are kept.
-PERSONAL_NUMBERS = (
-    (re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)"), "[身份证号]"),
-    (re.compile(r"(?<!\d)\d{15,19}(?!\d)"), "[卡号]"),
-    (re.compile(r"(?<![\d-])1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)"), "[手机号]"),
-)
 MAX_PENDING_WRITES = 10_000
 LEGACY_SALT_FILE = "log_salt"
-
-
-def redact(question: str) -> str:
-    """The question with identity-card, bank-card and mobile numbers masked."""
-    for pattern, mask in PERSONAL_NUMBERS:
-        question = pattern.sub(mask, question)
-    return question
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.message import clean_question
 from bot.retrieve import HybridRetriever, Reranked, Retrieval
 from bot.tuning import JUDGE
-from index.normalize import clean_question
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)

@@ -10,10 +10,11 @@ from typing import Literal, cast, get_args
 import numpy as np
 
 from bot.evidence import present
+from bot.message import clean_question
 from bot.spelling import Speller
 from bot.tuning import LINKS, RETRIEVAL
 from index.embed import Embedder
-from index.normalize import clean_question, content_words, normalize_text, query_terms, search_text
+from index.normalize import content_words, normalize_text, query_terms, search_text
 from index.store import Snapshot
 from index.types import Article, Passage
 

@@ -12,9 +12,10 @@ from datetime import date
 from bot.answerability import AnswerModel
 from bot.candidates import QuestionContext, weigh
 from bot.evidence import PLACE_SUFFIX, dictionary_tags, informativeness
+from bot.message import clean_question
 from bot.retrieve import HybridRetriever
 from bot.tuning import TOPICS
-from index.normalize import clean_question, has_content, normalize_text
+from index.normalize import has_content, normalize_text
 from index.store import Snapshot
 
 NOUN_TAGS = frozenset({"n", "nz", "j"})  # jieba's common noun, other proper noun, abbreviation (医保)

@@ -6,29 +6,11 @@ import logging
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Literal
 
-from index.text import INVISIBLE_RE, MESSAGE_SENTENCE_END, QUESTION_MARKS
+from index.text import INVISIBLE_RE
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 500  # longer input is cut: no resident question needs more
-# Pasted markup says nothing a bulletin could answer, yet "<b>供暖</b>什么时候开始" was searched for "b" and
-# answered from an older notice than "供暖什么时候开始" (found by a helper); a Markdown link keeps its text.
-TAG = re.compile(r"</?[a-zA-Z][^<>]{0,60}>")
-URL = re.compile(r"https?://\S+|www\.\S+")
-LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-# Whole messages that greet or thank, compared without punctuation, emoji or spaces.
-NOT_WORD = re.compile(r"[^\w\u4e00-\u9fff]|_")
-GREETING = re.compile(
-    r"(?:你好|您好|你们好|大家好|嗨|哈喽|哈啰|在吗|在不在|hi|hello|hey|[早上下晚]上好|早安)+[啊呀呢吗]?"
-)
-THANKS = re.compile(
-    r"(?:(?:谢谢|多谢|感谢|谢啦|谢了|辛苦了?|thanks?|thankyou|thx|好的|好滴|ok|okay|嗯+|收到|知道了|明白了?|了解了?|懂了"
-    r"|再见|拜拜|bye)(?:你|您|你们)?(?:的回答|的帮助|啦|了|哈|啊|呀)?)+"
-)
-# characters with the mark: a question this short ("可以在网上交吗？") refers to the sentence before it
-SHORT_QUESTION = 10
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 SPACES = re.compile(r"\s+")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -62,25 +44,6 @@ def normalize_text(text: str) -> str:
     return SPACES.sub(" ", text).strip().lower()
 
 
-def clean_question(text: str) -> str:
-    """A resident's message as a question: normalised and bounded in length. A message longer than a question
-    is read from the last question it asks: residents tell their story first and ask at the end, and the story's
-    words, searched with the question, found articles on the story (a 5,000-character message ending
-    "请问供暖费交到哪天？" was answered with an editorial on canteens for the elderly)."""
-    text = text[-MAX_QUESTION_CHARS * 40 :]
-    text = normalize_text(URL.sub(" ", TAG.sub("", LINK.sub(r"\1", text))))
-    if len(text) <= MAX_QUESTION_CHARS:
-        return text
-    asked = [m.end() for m in QUESTION_MARKS.finditer(text)]
-    if not asked:
-        return text[:MAX_QUESTION_CHARS]
-    sentences = [s for s in MESSAGE_SENTENCE_END.split(text[: asked[-1]]) if has_content(s)]
-    question = sentences[-1] if sentences else text[: asked[-1]]
-    if len(question) < SHORT_QUESTION and len(sentences) > 1:
-        question = sentences[-2] + question
-    return question[-MAX_QUESTION_CHARS:]
-
-
 # Closing punctuation says nothing about the topic, yet it moves a question's sentence vector: "明天天气怎么样？"
 # came out 0.24 more probable to be answered than "明天天气怎么样".
 TRAILING_MARKS = "?？!！。.~～…" + " "
@@ -89,15 +52,6 @@ TRAILING_MARKS = "?？!！。.~～…" + " "
 def search_text(question: str) -> str:
     """A cleaned question without its closing marks, as it is searched."""
     return question.rstrip(TRAILING_MARKS) or question
-
-
-def social_act(text: str) -> Literal["greeting", "thanks"] | None:
-    """Whether a cleaned message only greets ("你好") or thanks and takes leave ("谢谢！", "好的", "再见"):
-    searched as a question, "谢谢" was answered with a volunteer's "谢谢咱们的志愿者啊…" as possibly related."""
-    bare = NOT_WORD.sub("", text)
-    if GREETING.fullmatch(bare):
-        return "greeting"
-    return "thanks" if THANKS.fullmatch(bare) else None
 
 
 def has_content(text: str) -> bool:

@@ -83,7 +83,7 @@ def test_english_question_finds_chinese_article(engine):
 
 
 def test_empty_and_symbol_only_questions_ask_for_a_question(engine):
-    for text in ["", "   ", "？？？", "👍", "\u200b\u200b"]:
+    for text in ["", "   ", "？？？", "\u200b\u200b"]:  # "👍" is thanks (tests/test_telegram.py)
         answer = engine.ask(text)
         assert answer.reason == "empty_question"
         assert "请用文字提出您的问题" in engine.render(answer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 
 import pytest
@@ -12,8 +13,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from bot.cli import main
+from bot.message import clean_question
 from bot.reply import split_message
-from index.normalize import clean_question, content_words, tokenize
+from index.normalize import content_words, tokenize
 from index.parse import parse_issue
 from index.store import IndexStore
 from index.types import BulletinError
@@ -220,3 +222,17 @@ def test_a_pasted_link_keeps_its_text_and_loses_its_address(engine):
     answer = engine.ask("[链接](http://x.cn/a) 医保能在网上办吗？")
     assert answer.outcome == plain.outcome == "answer"
     assert answer.parts[0].title == plain.parts[0].title and answer.parts[0].text in plain.parts[0].text
+
+
+@pytest.mark.parametrize("asked", ["你好，医保能在网上办吗？", "在吗？医保能在网上办吗？", "hi, 医保能在网上办吗？"])
+def test_a_greeting_before_a_question_is_left_out_of_the_search(asked):
+    """ "你好，HPV疫苗在哪打" fell to "none" with 你好 searched (found by a helper)."""
+    assert clean_question(asked) == clean_question("医保能在网上办吗？")
+    assert clean_question("history of the library") == "history of the library"  # "hi" is a word of its own
+
+
+def test_personal_numbers_are_left_out_of_the_search(engine):
+    """An identity-card number's digits matched passages, and the quote lost the asked deadline."""
+    asked = "我身份证号372501199001011234，电话13806351234，医保能在网上办吗？"
+    assert not re.search(r"\d{6}", clean_question(asked))
+    assert engine.ask(asked).parts[0].title == engine.ask("医保能在网上办吗？").parts[0].title

@@ -177,6 +177,10 @@ async def test_greetings_and_thanks_are_answered_as_such_not_with_a_quote(bot, f
     assert "reply_markup" not in greeting and "reply_markup" not in thanks
     fake_api.push(message("谢谢，医保能在网上办吗", 271))  # thanks with a question is a question
     assert "聊城医保" in (await replies(fake_api, 271, 3))[2]["text"]
+    fake_api.push(message("👍", 271))
+    assert (await replies(fake_api, 271, 4))[3]["text"] == thanks["text"]
+    fake_api.push(message("你是谁", 271))
+    assert (await replies(fake_api, 271, 5))[4]["text"] == greeting["text"]
     await asyncio.to_thread(bot.log.flush)
     assert bot.log.unanswered() == []
 

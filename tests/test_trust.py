@@ -11,10 +11,10 @@ import pytest
 from bot.answer import AnswerPart
 from bot.candidates import QuestionContext, candidate_hits, weigh
 from bot.evidence import place_missing
+from bot.message import clean_question
 from bot.quote import DATELINE, Quote, article_sentences, choose_quote
 from bot.recency import time_reference
 from bot.reply import highlight, render_answer
-from index.normalize import clean_question
 
 from conftest import QUESTIONS, REPO
 
