@@ -30,8 +30,6 @@ logger = logging.getLogger(__name__)
 Reason = Literal[
     "answered", "related", "low_probability", "empty_question", "greeting", "thanks", "no_index_match", "not_stated"
 ]
-# Replies to messages that ask nothing: no quote, no feedback buttons, not counted as unanswered questions.
-CONVERSATIONAL: frozenset[Reason] = frozenset({"empty_question", "greeting", "thanks"})
 # Which decision answered: the fitted model alone, the LLM selector, the fitted model after the reranker, or
 # the fitted model because the LLM's reply was unusable (README: "An optional judge").
 DecisionPath = Literal["offline", "llm", "reranker", "llm-fallback"]

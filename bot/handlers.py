@@ -14,8 +14,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.addressing import addressed_text, command_for_me, replies_to_bot
-from bot.answer import CONVERSATIONAL
 from bot.buttons import answer_keyboard, decode_article, decode_vote, ticked_vote
+from bot.message import CONVERSATIONAL
 from bot.pages import article_page
 from bot.reply import split_message
 from bot.services import message_of, query_of, render, services

@@ -9,6 +9,9 @@ from typing import Literal
 from index.normalize import has_content, normalize_text
 from index.text import MESSAGE_SENTENCE_END, QUESTION_MARKS
 
+# The reasons of replies to messages that ask nothing (bot/answer.py): no quote, no feedback buttons, not
+# counted as unanswered questions (bot/qlog.py).
+CONVERSATIONAL = frozenset({"empty_question", "greeting", "thanks"})
 MAX_QUESTION_CHARS = 500  # longer input is cut: no resident question needs more
 # characters with the mark: a question this short ("可以在网上交吗？") refers to the sentence before it
 SHORT_QUESTION = 10

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from bot.message import redact
+from bot.message import CONVERSATIONAL, redact
 from bot.pseudonym import Pseudonyms
 
 logger = logging.getLogger(__name__)
@@ -197,11 +197,10 @@ class QuestionLog:
         since = self._since(days)
         with self._lock:
             return self._reader_db.execute(
-                # messages that ask nothing (bot.answer.CONVERSATIONAL) are not unanswered questions
                 "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0"
-                " AND reason NOT IN ('empty_question', 'greeting', 'thanks')"
+                f" AND reason NOT IN ({', '.join('?' * len(CONVERSATIONAL))})"
                 " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?",
-                (since, limit),
+                (*sorted(CONVERSATIONAL), since, limit),
             ).fetchall()
 
     def days(self, days: int = 14) -> list[DayStats]:

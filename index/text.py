@@ -83,7 +83,7 @@ FACT_CLAUSE_END = re.compile(f"(?<={char_class(STOPS + SEMICOLONS)})")
 # split at runs of 。！？；
 QUESTION_PART_SPLIT = re.compile(f"{char_class(STOPS + SEMICOLONS)}+")
 
-# --- long messages (index/normalize.py) -------------------------------------------------------
+# --- long messages (bot/message.py) ----------------------------------------------------------
 
 # A message longer than a question is read from the last question it asks: split (zero-width) after 。！？;
 # the question is the sentence ending at the last ？
