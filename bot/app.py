@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from urllib.parse import urlparse
 
 from telegram import Bot, Update
@@ -190,14 +191,22 @@ def build_application(services: Services) -> Application:
     return application
 
 
+def webhook_secret_source(settings) -> str:
+    """Which secret token the webhook checks (never the token itself), for start-up and `check`."""
+    return "from BULLETIN_WEBHOOK_SECRET" if settings.webhook_secret else "generated at start-up (random, 256 bits)"
+
+
 def webhook_options(settings) -> dict:
-    """Arguments for python-telegram-bot's webhook server: listen locally on the URL's path."""
+    """Arguments for python-telegram-bot's webhook server: listen locally on the URL's path, and accept only
+    updates that carry Telegram's secret token. Without BULLETIN_WEBHOOK_SECRET a random one is generated
+    and registered with setWebhook: a POST to the port with a forged admin update was obeyed before."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
         "url_path": urlparse(settings.webhook_url).path.lstrip("/"),
         "webhook_url": settings.webhook_url,
-        "secret_token": settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+        "secret_token": secret,
         "allowed_updates": Update.ALL_TYPES,
     }
 
@@ -245,15 +254,18 @@ def run(services: Services) -> None:
     """Serve until stopped: long polling, or a webhook when BULLETIN_WEBHOOK_URL is set."""
     settings = services.settings
     application = build_application(services)
+    webhook = webhook_options(settings) if settings.webhook_url else None
     protect_token_in_logs(
-        bot_token(settings), *([settings.llm_api_key.get_secret_value()] if settings.llm_api_key else [])
+        bot_token(settings),
+        *([settings.llm_api_key.get_secret_value()] if settings.llm_api_key else []),
+        *([webhook["secret_token"]] if webhook else []),
     )
     check_telegram(settings)
     loaded = services.engine.loaded
     judges = services.engine.judges
     logger.info(
         "bulletin-bot serving by %s: index version %s, %d issues, %d admins%s%s",
-        "webhook" if settings.webhook_url else "polling",
+        f"webhook (secret token {webhook_secret_source(settings)})" if webhook else "polling",
         loaded.version,
         len(loaded.snapshot.issues),
         len(settings.admin_ids),
@@ -261,8 +273,8 @@ def run(services: Services) -> None:
         f"; reranker {judges.reranker.folder}" if judges.reranker else "",
     )
     try:
-        if settings.webhook_url:
-            application.run_webhook(**webhook_options(settings))
+        if webhook:
+            application.run_webhook(**webhook)
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     except TelegramError as exc:  # the token revoked, or the server gone, since the check

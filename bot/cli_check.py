@@ -62,6 +62,12 @@ def check_telegram(settings: Settings) -> str:
     return f"the token is accepted by {settings.telegram_base_url.removesuffix('/bot')} (@{get_me(settings)})"
 
 
+def check_webhook(settings: Settings) -> str:
+    from bot.app import webhook_secret_source
+
+    return f"{settings.webhook_url}; secret token {webhook_secret_source(settings)}"
+
+
 def check_data_dir(settings: Settings) -> str:
     try:
         with tempfile.TemporaryFile(dir=settings.data_dir):
@@ -78,12 +84,18 @@ CHECKS: list[tuple[str, Callable[[Settings], str]]] = [
     ("reranker", check_reranker),
     ("LLM selector", check_selector),
     ("telegram", check_telegram),
+    ("webhook", check_webhook),
     ("data dir", check_data_dir),
 ]
 
 
 # checks of optional parts: skipped while their setting is unset
-OPTIONAL = {"telegram": "telegram_token", "reranker": "reranker_model", "LLM selector": "llm_url"}
+OPTIONAL = {
+    "telegram": "telegram_token",
+    "webhook": "webhook_url",
+    "reranker": "reranker_model",
+    "LLM selector": "llm_url",
+}
 
 
 def run_check_command(args: argparse.Namespace) -> int:

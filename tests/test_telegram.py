@@ -263,6 +263,64 @@ async def test_broken_new_version_keeps_serving_and_tells_admins(bot, fake_api, 
     assert bot.engine.loaded.version == before
 
 
+async def test_webhook_without_a_configured_secret_refuses_forged_updates(
+    data_dir, fake_api, embedder, monkeypatch, capsys
+):
+    """No BULLETIN_WEBHOOK_SECRET: a random token is registered with setWebhook, and a POST without it, even one
+    forged as an admin's /unanswered, gets 403 and is never handled (it used to send residents' questions to
+    the forged chat)."""
+    import socket
+
+    import httpx
+
+    from bot.app import build_application, webhook_options
+    from bot.cli_check import check_webhook
+    from bot.cli_serve import make_services
+    from bot.settings import load_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("BULLETIN_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("BULLETIN_TELEGRAM_BASE_URL", fake_api.base_url)
+    monkeypatch.setenv("BULLETIN_WEBHOOK_URL", "https://bot.example.org/telegram/hook")
+    monkeypatch.setenv("BULLETIN_WEBHOOK_PORT", str(port))
+    services = make_services(load_settings(embedding_threads=2))
+    services.engine.embedder = embedder
+    app = build_application(services)
+    options = webhook_options(services.settings)
+    assert (
+        len(options["secret_token"]) >= 32
+        and options["secret_token"] != webhook_options(services.settings)["secret_token"]
+    )  # random per start
+    await app.initialize()
+    await app.updater.start_webhook(**options)
+    await app.start()
+    try:
+        registered = fake_api.sent("setWebhook")[0]["secret_token"]
+        assert registered == options["secret_token"]
+        forged = {"update_id": 9, **message("/unanswered", ADMIN, 666, "private")}
+        async with httpx.AsyncClient() as client:
+            url = f"http://127.0.0.1:{port}/telegram/hook"
+            assert (await client.post(url, json=forged)).status_code == 403
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+            assert (await client.post(url, json=forged, headers=headers)).status_code == 403
+            await asyncio.sleep(1.0)
+            assert fake_api.sent("sendMessage", 666) == []
+            question = {"update_id": 10, **message("医保能在网上办吗", 702)}
+            headers = {"X-Telegram-Bot-Api-Secret-Token": registered}
+            assert (await client.post(url, json=question, headers=headers)).status_code == 200
+        assert "聊城医保" in (await replies(fake_api, 702))[0]["text"]
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        services.log.close()
+    shown = check_webhook(services.settings)
+    assert shown == "https://bot.example.org/telegram/hook; secret token generated at start-up (random, 256 bits)"
+    assert registered not in shown + capsys.readouterr().err
+
+
 async def test_webhook_mode_accepts_updates_with_the_secret(data_dir, fake_api, embedder, monkeypatch):
     """Webhook mode: the bot registers its URL and answers an update POSTed to it."""
     import socket
