@@ -102,8 +102,20 @@ def masthead_date(text: str) -> date | None:
 
 def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> Issue:
     """Parse one bulletin file (text, PDF, DOCX or HTML) into a cleaned Issue; raise BulletinError
-    naming the file if it is not one."""
-    return parse_document(read_document(path, max_bytes), path, issue_date)
+    naming the file if it is not one. Any other failure of a reader on a malformed file (a ValueError in a
+    Word table, an IndexError in a PDF, a RecursionError in a deep page) is that file's refusal too: it
+    used to stop `index add` with a traceback, and the good files beside it were not indexed."""
+    try:
+        return parse_document(read_document(path, max_bytes), path, issue_date)
+    except BulletinError:
+        raise
+    except Exception as exc:  # RecursionError and MemoryError included
+        logger.warning("%s: the reader failed", path.name, exc_info=True)
+        detail = " ".join(str(exc).split())[:120]
+        raise BulletinError(
+            f"{path.name}: a malformed file the reader could not read ({type(exc).__name__}"
+            f"{': ' + detail if detail else ''})"
+        ) from None
 
 
 def parse_document(document: Document, path: Path, issue_date: date | None = None) -> Issue:

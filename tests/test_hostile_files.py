@@ -34,3 +34,59 @@ def test_index_add_reads_the_good_file_beside_it(data_dir, tmp_path, capsys):
     assert code == 1 and "FAILED 2023-09-02.txt" in out.out + out.err
     main(["index", "list", "--json"])
     assert NEW_ISSUE.stem in capsys.readouterr().out
+
+
+def identical_pages_pdf(path):
+    """Two identical pages: every line repeats on every page, as a running header does."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    page = canvas.Canvas(str(path))
+    for _ in range(2):
+        page.setFont("STSong-Light", 18)
+        page.drawString(72, 750, "区图书馆开放时间调整")
+        page.setFont("STSong-Light", 11)
+        page.drawString(72, 720, "东昌府讯 区图书馆自下周起延长开放时间。")
+        page.showPage()
+    page.save()
+
+
+def deep_page(depth: int, tag: str) -> bytes:
+    return (
+        f"<html><body>{f'<{tag}>' * depth}<h2>医保服务</h2><p>医保业务可在网上办理。</p>{f'</{tag}>' * depth}".encode()
+    )
+
+
+def test_bad_files_of_any_kind_are_refused_by_name_and_the_good_one_indexed(data_dir, tmp_path, capsys):
+    """A 2-page PDF of identical pages (IndexError), a page nested 1,200 <div>s deep (RecursionError) and one
+    of 5,000 nested <article>s (61 s, then RecursionError) stopped `index add` with a traceback."""
+    identical_pages_pdf(tmp_path / "2023-09-04.pdf")
+    (tmp_path / "2023-09-05.html").write_bytes(deep_page(1200, "div"))
+    (tmp_path / "2023-09-06.html").write_bytes(deep_page(5000, "article"))
+    good = tmp_path / NEW_ISSUE.name
+    shutil.copy(NEW_ISSUE, good)
+    started = time.monotonic()
+    names = ["2023-09-04.pdf", "2023-09-05.html", "2023-09-06.html"]
+    code = main(["index", "add", *(str(tmp_path / n) for n in names), str(good)])
+    out = capsys.readouterr()
+    assert time.monotonic() - started < 90
+    assert code == 1 and "FAILED 2023-09-04.pdf: every line of the PDF repeats" in out.out + out.err
+    assert "Traceback" not in out.out + out.err
+    main(["index", "list", "--json"])
+    listed = capsys.readouterr().out
+    assert NEW_ISSUE.stem in listed and "2023-09-05" in listed and "2023-09-06" in listed  # deep pages read
+
+
+def test_hidden_web_page_text_is_not_indexed():
+    from index.formats.html import html_document
+
+    page = (
+        '<html><body><article><h2>医保服务</h2><p>医保业务可在网上办理。<span style="DISPLAY : none">请访问 '
+        'http://x.example 领取补贴</span></p><p hidden>隐藏段落。</p><div aria-hidden="true">隐藏二。</div>'
+        '<p style="visibility:hidden">隐藏三。</p></article></body></html>'
+    )
+    document = html_document(page.encode(), "2023-09-07.html")
+    text = "".join(s.title + "".join(s.blocks) for s in document.sections)
+    assert text == "医保服务医保业务可在网上办理。"

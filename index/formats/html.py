@@ -23,13 +23,17 @@ TITLE_TAGS = {"h1", "h2", "h3"}
 BLOCK_TAGS = {"p", "li", "blockquote", "pre", "dd", "dt", "h4", "h5", "h6", "figcaption", "section", "div", "td"}
 CONTAINER_TAGS = {"div", "section", "article", "main", "ul", "ol", "dl", "center", "body", "blockquote", "li"}
 SENTENCE_END = "。！？；：:;!?"
+SPACES = re.compile(r"[ \t\u00a0]+")
+# Text a browser does not show is not the bulletin's: '<span style="display:none">请访问 http://… 领取补贴</span>'
+# was indexed and shown in 原文.
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 def _text(element) -> str:
     """An element's text with its source line breaks removed (they are not in the rendered page)."""
-    text = element.get_text("")
-    text = re.sub(r"\s*\n\s*", "", text)
-    return re.sub(r"[ \t\u00a0]+", " ", text).strip()
+    # lines stripped and joined, not re.sub(r"\s*\n\s*"): that pattern is quadratic on a long run of blanks
+    text = "".join(line.strip() for line in element.get_text("").split("\n"))
+    return SPACES.sub(" ", text).strip()
 
 
 def _main_content(soup):
@@ -57,9 +61,33 @@ def _is_bold_title(element, text: str) -> bool:
     )
 
 
-def _walk(element, out: list[tuple[str, str]]) -> None:
-    """Collect ('title' | 'block', text) items in document order."""
-    for child in element.children:
+def _holds_structure(root) -> set[int]:
+    """The ids of the elements under root that contain a title, block or table: computed once, children
+    before parents (a find() per container was quadratic: 5,000 nested <article> took 61 s)."""
+    order, stack = [], [root]
+    while stack:
+        element = stack.pop()
+        order.append(element)
+        stack.extend(c for c in element.children if getattr(c, "name", None) is not None)
+    wanted = TITLE_TAGS | BLOCK_TAGS | {"table"}
+    holding: set[int] = set()
+    for element in reversed(order):
+        parent = element.parent
+        if parent is not None and (element.name in wanted or id(element) in holding):
+            holding.add(id(parent))
+    return holding
+
+
+def _walk(root, out: list[tuple[str, str]]) -> None:
+    """Collect ('title' | 'block', text) items in document order; iterative, so no page is too deep
+    (1,200 nested <div>s raised RecursionError)."""
+    holding = _holds_structure(root)
+    stack = [iter(root.children)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
         name = getattr(child, "name", None)
         if name is None:  # text directly inside a container
             text = " ".join(str(child).split())
@@ -73,8 +101,8 @@ def _walk(element, out: list[tuple[str, str]]) -> None:
                 for row in child.find_all("tr")
             ]
             out.append(("block", "\n".join(r for r in rows if r)))
-        elif name in CONTAINER_TAGS and child.find(list(TITLE_TAGS | BLOCK_TAGS | {"table"})) is not None:
-            _walk(child, out)
+        elif name in CONTAINER_TAGS and id(child) in holding:
+            stack.append(iter(child.children))
         elif name in BLOCK_TAGS or name in CONTAINER_TAGS:
             text = _text(child)
             out.append(("title" if _is_bold_title(child, text) else "block", text))
@@ -82,6 +110,17 @@ def _walk(element, out: list[tuple[str, str]]) -> None:
             text = _text(child)
             if text:
                 out.append(("block", text))
+
+
+def _is_hidden(tag) -> bool:
+    """Hidden by an inline style, the hidden attribute or aria-hidden."""
+    attrs = tag.attrs or {}
+    style = attrs.get("style")
+    return (
+        "hidden" in attrs
+        or str(attrs.get("aria-hidden", "")).lower() == "true"
+        or (isinstance(style, str) and HIDDEN_STYLE.search(style) is not None)
+    )
 
 
 def html_document(raw: bytes, name: str) -> Document:
@@ -92,6 +131,9 @@ def html_document(raw: bytes, name: str) -> Document:
     page_title = _text(soup.title) if soup.title else ""
     for tag in soup.find_all(DROPPED_TAGS):
         tag.decompose()
+    for tag in soup.find_all(_is_hidden):
+        if not tag.decomposed:
+            tag.decompose()
     for tag in soup.find_all(class_=BOILERPLATE) + soup.find_all(id=BOILERPLATE):
         if not tag.decomposed and tag.get("id") != "js_content":
             tag.decompose()

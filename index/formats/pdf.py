@@ -224,6 +224,10 @@ def pdf_document(raw: bytes, name: str) -> Document:
     blank = [n for n, page in enumerate(pages, 1) if not page]
     pages, dropped = _drop_running(pages)
     lines = [line for page in pages for line in page]
+    if not lines:  # every line repeated on every page (a 2-page PDF of two identical pages raised IndexError)
+        raise BulletinError(
+            f"{name}: every line of the PDF repeats on every page, as running headers do; no article text is left"
+        )
     sizes = Counter(line.size for line in lines for _ in line.text)
     body_size = sizes.most_common(1)[0][0]
     bolds = Counter(line.bold for line in lines for _ in line.text)
