@@ -90,3 +90,17 @@ def test_hidden_web_page_text_is_not_indexed():
     document = html_document(page.encode(), "2023-09-07.html")
     text = "".join(s.title + "".join(s.blocks) for s in document.sections)
     assert text == "医保服务医保业务可在网上办理。"
+
+
+def test_a_symbolic_link_is_refused_by_name(data_dir, tmp_path, capsys):
+    secret = tmp_path / ".env"
+    secret.write_text("# 东昌府区\nBULLETIN_TELEGRAM_TOKEN=123456:SECRET-TOKEN\n", encoding="utf-8")
+    link = tmp_path / "2023-09-02.txt"
+    link.symlink_to(secret)
+    for command in (["index", "preview", str(link)], ["index", "add", str(link)]):
+        code = main(command)
+        out = capsys.readouterr()
+        assert code == 1 and "2023-09-02.txt: a symbolic link, not a file" in out.out + out.err
+        assert "SECRET-TOKEN" not in out.out + out.err
+    main(["index", "list", "--json"])
+    assert "2023-09-02" not in capsys.readouterr().out
