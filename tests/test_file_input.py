@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,9 +36,11 @@ def test_a_file_over_the_limit_is_refused_without_reading_it(tmp_path):
 
 
 def test_a_device_is_refused(tmp_path):
-    zero = tmp_path / "zero.txt"
+    with pytest.raises(BulletinError, match="zero: a character device, not an ordinary file"):
+        parse_issue(Path("/dev/zero"), MAX_FILE_BYTES)
+    zero = tmp_path / "zero.txt"  # named as a bulletin: refused as the link it is, before the device is opened
     zero.symlink_to("/dev/zero")
-    with pytest.raises(BulletinError, match="zero.txt: a character device, not an ordinary file"):
+    with pytest.raises(BulletinError, match="zero.txt: a symbolic link, not a file"):
         parse_issue(zero, MAX_FILE_BYTES)
 
 
