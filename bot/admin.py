@@ -15,6 +15,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.answer import Answer
+from bot.buttons import ascii_number
 from bot.engine import Judges
 from bot.follow_store import PushSummary
 from bot.handlers import send_html
@@ -136,7 +137,8 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not await refuse_unless_admin_in_private(update, context):
         return
     args = context.args or []
-    limit = min(int(args[0]), 50) if args and args[0].isdigit() and int(args[0]) > 0 else 10
+    asked = ascii_number(args[0]) if args else None
+    limit = min(asked, 50) if asked else 10
     rows = await asyncio.to_thread(services(context).log.unanswered, limit)
     text = "\n".join(f"{n} × {q}" for q, n in rows) or "最近没有未能回答的问题。"
     await send_html(message_of(update), html.escape(text))

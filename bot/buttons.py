@@ -28,6 +28,7 @@ VOTE_PATTERN = re.compile(f"^{VOTE}:")
 ISSUE_PATTERN = re.compile(f"^{ISSUE}:")
 FOLLOW_PATTERN = re.compile(f"^{FOLLOW}:")
 TITLE_BUTTON_CHARS = 30  # a phone shows about this much of a one-button row
+MAX_NUMBER_DIGITS = 12  # a page or log id in button data; longer is not one of ours
 VOTED = " ✓"
 
 
@@ -41,18 +42,25 @@ def vote_data(log_id: int, helpful: bool) -> str:
     return f"{VOTE}:{log_id}:{int(helpful)}"
 
 
+def ascii_number(text: str) -> int | None:
+    """A number of ASCII digits only: '²'.isdigit() is true and int('²') raised out of the 原文 handler."""
+    if 0 < len(text) <= MAX_NUMBER_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def decode_article(data: str) -> tuple[str, int]:
     """(article id, page) of a 原文 or previous/next button; page 0 when it is not a number."""
     _, _, rest = data.partition(":")
     article_id, _, page = rest.partition(":")
-    return article_id, int(page) if page.isdigit() else 0
+    return article_id, ascii_number(page) or 0
 
 
 def decode_vote(data: str) -> tuple[int | None, bool]:
     """(log id, helpful) of a feedback button; no log id when it is not a number."""
     _, _, rest = data.partition(":")
     log_id, _, value = rest.partition(":")
-    return (int(log_id) if log_id.isdigit() else None), value == "1"
+    return ascii_number(log_id), value == "1"
 
 
 def answer_keyboard(answer: Answer, log_id: int) -> InlineKeyboardMarkup:
@@ -86,7 +94,11 @@ def page_keyboard(article_id: str, page: int, pages: int) -> InlineKeyboardMarku
 
 
 def ticked_vote(markup: InlineKeyboardMarkup, pressed: str) -> InlineKeyboardMarkup | None:
-    """The buttons with the pressed 👍/👎 ticked and the other not; None when it already was."""
+    """The buttons with the pressed 👍/👎 ticked and the other not; None when it already was, or when the
+    pressed data is not a button of this message (data forged with another message's log id changed that
+    resident's vote)."""
+    if pressed not in {b.callback_data for row in markup.inline_keyboard for b in row}:
+        return None
 
     def tick(b: InlineKeyboardButton) -> InlineKeyboardButton:
         if not VOTE_PATTERN.match(str(b.callback_data or "")):

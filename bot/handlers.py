@@ -120,7 +120,8 @@ async def vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     log_id, helpful = decode_vote(query.data or "")
     shown = query.message.reply_markup if isinstance(query.message, Message) else None
     ticked = ticked_vote(shown, query.data or "") if shown is not None else None
-    if log_id is not None and (ticked is not None or shown is None):  # the same vote again is not stored again
+    # stored only from the message the button is on, and not again for the same vote
+    if log_id is not None and ticked is not None:
         s.log.feedback(log_id, helpful)
     await query.answer(html_to_text(await render(s, "feedback_thanks")))  # a toast shows no HTML
     if ticked is not None:

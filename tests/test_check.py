@@ -30,6 +30,7 @@ def test_check_passes_on_a_built_index_with_the_token_accepted(data_dir, fake_ap
         "- reranker",
         "- LLM selector",
         "✓ telegram",
+        "- webhook",
         "✓ data dir",
     ]
     assert "@bulletin_test_bot" in lines[6]

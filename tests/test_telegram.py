@@ -166,6 +166,37 @@ async def test_vote_is_ticked_counted_once_and_changeable(bot, fake_api, data_di
     db.close()
 
 
+async def test_a_vote_changes_only_the_row_of_the_message_its_button_is_on(bot, fake_api, data_dir):
+    """User B pressed "fb:<A's log id>:0" on B's own message and changed A's vote (log ids are sequential)."""
+    fake_api.push(message("医保能在网上办吗", 281))
+    a_reply = (await replies(fake_api, 281))[0]
+    a_up = buttons(a_reply)[1]["callback_data"]
+    fake_api.push(callback(a_up, 281, markup=a_reply["reply_markup"]))
+    await replies(fake_api, 281, method="editMessageReplyMarkup")
+    fake_api.push(message("区图书馆开门了吗", 282))
+    b_reply = (await replies(fake_api, 282))[0]
+    forged = a_up.rsplit(":", 1)[0] + ":0"  # A's log id, 👎, pressed on B's message
+    fake_api.push(callback(forged, 282, markup=b_reply["reply_markup"]))
+    fake_api.push(callback(forged, 282))  # and with no message to check against
+    await replies(fake_api, None, 3, method="answerCallbackQuery")
+    await asyncio.to_thread(bot.log.flush)
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    assert db.execute("SELECT feedback FROM questions ORDER BY id").fetchall() == [(1,), (None,)]
+    db.close()
+    assert fake_api.sent("editMessageReplyMarkup", 282) == []
+
+
+async def test_button_numbers_are_ascii_digits(bot, fake_api, caplog):
+    """'²'.isdigit() is true and int('²') raised out of the handler, logged with a traceback."""
+    fake_api.push(message("医保能在网上办吗", 291))
+    reply = (await replies(fake_api, 291))[0]
+    article = buttons(reply)[0]["callback_data"].rsplit(":", 1)[0]
+    for data in (f"{article}:²", f"{article}:٣", "fb:²:1", "fb:" + "9" * 40 + ":1"):
+        fake_api.push(callback(data, 291, markup=reply["reply_markup"]))
+    await replies(fake_api, None, 4, method="answerCallbackQuery")
+    assert "Traceback" not in caplog.text and "ValueError" not in caplog.text
+
+
 async def test_greetings_and_thanks_are_answered_as_such_not_with_a_quote(bot, fake_api):
     """ "谢谢" was searched as a question and got a volunteer's "谢谢咱们的志愿者啊…" as possibly related."""
     fake_api.push(message("你好！", 271))
