@@ -269,7 +269,7 @@ def run(services: Services) -> None:
         loaded.version,
         len(loaded.snapshot.issues),
         len(settings.admin_ids),
-        f"; LLM selector {judges.selector.model} at {judges.selector.url}" if judges.selector else "",
+        f"; LLM selector {judges.selector.model} at {judges.selector.shown_url}" if judges.selector else "",
         f"; reranker {judges.reranker.folder}" if judges.reranker else "",
     )
     try:

@@ -49,11 +49,12 @@ def check_reranker(settings: Settings) -> str:
 
 
 def check_selector(settings: Settings) -> str:
-    from bot.selector import Prompt, endpoint
+    from bot.selector import Prompt, endpoint, shown_url
 
     assert settings.llm_url is not None  # skipped when unset
     prompt = Prompt.load(settings.llm_prompt_path)
-    return f"{settings.llm_model} at {endpoint(settings.llm_url)}; prompt {prompt.path} (version {prompt.version})"
+    at = shown_url(endpoint(settings.llm_url))
+    return f"{settings.llm_model} at {at}; prompt {prompt.path} (version {prompt.version})"
 
 
 def check_telegram(settings: Settings) -> str:

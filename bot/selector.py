@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import yaml
 
 from bot.candidates import Candidate
+from bot.message import redact
 from bot.quote import Sentence
 from bot.settings import Settings
 from bot.tuning import JUDGE
@@ -149,6 +151,14 @@ def endpoint(url: str) -> str:
     return url + ("/chat/completions" if url.endswith("/v1") else CHAT_PATH)
 
 
+def shown_url(url: str) -> str:
+    """The URL without the user name and password it may carry (https://user:secret@host/v1 → https://***@host/v1)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+
+
 class Selector:
     """Asks the configured endpoint; each call waits at most BULLETIN_LLM_TIMEOUT and counts its failures."""
 
@@ -156,6 +166,8 @@ class Selector:
         if not settings.llm_url or not settings.llm_model:
             raise ValueError("the selector needs BULLETIN_LLM_URL and BULLETIN_LLM_MODEL")
         self.url = endpoint(settings.llm_url)
+        self._password = urlsplit(self.url).password or ""
+        self.shown_url = shown_url(self.url)  # what logs, /status and check show: no user:password@
         self.model = settings.llm_model
         self.timeout = settings.llm_timeout
         self.prompt = Prompt.load(settings.llm_prompt_path)
@@ -172,7 +184,8 @@ class Selector:
         """The model's valid choice among the numbered sentences; SelectorError (logged, counted) otherwise."""
         with self._lock:
             self.calls += 1
-        messages = self.prompt.messages(question, format_sentences(numbered))
+        # identity-card, bank-card and mobile numbers never leave the machine (the log masks them too)
+        messages = self.prompt.messages(redact(question), format_sentences(numbered))
         try:
             future = self._pool.submit(self._post, messages)
             try:
@@ -181,12 +194,12 @@ class Selector:
                 future.cancel()
                 raise SelectorError(f"no reply within {self.timeout:g} s") from None
             return parse_reply(content, numbered)
-        except SelectorError as exc:
-            reason = self._redacted(str(exc))
+        except Exception as exc:  # any failure falls back and is counted ("["*60000 raised RecursionError out)
+            reason = self._redacted(str(exc) if isinstance(exc, SelectorError) else f"{type(exc).__name__}: {exc}")
             with self._lock:
                 self.failures += 1
                 self.last_failure = reason
-            logger.warning("LLM selector at %s: %s; the offline decision answers", self.url, reason)
+            logger.warning("LLM selector at %s: %s; the offline decision answers", self.shown_url, reason)
             raise SelectorError(reason) from None
 
     def _post(self, messages: list[dict[str, str]]) -> str:
@@ -213,7 +226,10 @@ class Selector:
         return reply_content(bytes(data))
 
     def _redacted(self, text: str) -> str:
-        return text.replace(self._key, "<key>") if self._key else text
+        text = text.replace(self.url, self.shown_url)
+        for secret, shown in ((self._key, "<key>"), (self._password, "<password>")):
+            text = text.replace(secret, shown) if secret else text
+        return text
 
     def close(self) -> None:
         """Stop the worker threads and close the connections."""

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 
 NUMBERED = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
-Mode = Literal["select", "none", "malformed", "unknown", "slow", "error"]
+Mode = Literal["select", "none", "malformed", "unknown", "slow", "error", "nested"]
 
 
 class _Server(ThreadingHTTPServer):
@@ -51,6 +51,8 @@ class FakeLlm:
             return json.dumps({"sentences": [], "unstated": True})
         if self.mode == "malformed":
             return "好的，能回答的是第 1 句。"
+        if self.mode == "nested":  # deep enough to make json.loads raise RecursionError
+            return "[" * 60000
         if self.mode == "unknown":
             return json.dumps({"sentences": [len(numbered) + 7], "unstated": False})
         picked = [(n, text) for n, text in numbered if self.wanted in text][:2]

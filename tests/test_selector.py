@@ -95,6 +95,7 @@ def test_selector_none_gives_the_no_answer_reply(judged, fake_llm):
         ("unknown", "unknown sentence numbers"),
         ("slow", "no reply within 1 s"),
         ("error", "HTTP 500"),
+        ("nested", "RecursionError"),
     ],
 )
 def test_unusable_replies_fall_back_to_the_offline_decision(judged, fake_llm, caplog, mode, logged):
@@ -191,3 +192,30 @@ def test_no_sentence_outside_the_bulletins_reaches_a_resident(engine):
         assert {p.article_id for p in answer.parts} <= {n.candidate.hit.article.article_id for n in numbered}
 
     check()
+
+
+def test_the_question_leaves_the_machine_masked(judged, fake_llm):
+    judged.ask("我身份证号370102199001011234，手机13812345678，医保能在网上办吗")
+    user = fake_llm.requests[-1][0]["messages"][1]["content"]
+    assert "370102199001011234" not in user and "13812345678" not in user
+    assert "[身份证号]" in user and "[手机号]" in user
+
+
+def test_credentials_in_the_llm_url_are_never_shown(data_dir, embedder, fake_llm, caplog):
+    from bot.cli_check import check_selector
+
+    url = fake_llm.url.replace("http://", "http://admin:pa55word-secret@")
+    settings = load_settings(embedding_threads=2, llm_url=url, llm_model="fake-qwen", llm_timeout=1.0)
+    engine = Engine(settings)
+    engine.embedder = embedder
+    engine.warm_up()
+    fake_llm.mode = "error"
+    try:
+        engine.ask(QUESTION)
+        selector = engine.judges.selector
+        assert selector is not None
+        shown = " ".join([caplog.text, selector.last_failure, selector.shown_url, check_selector(settings)])
+        assert "pa55word-secret" not in shown and "admin" not in shown and "***@127.0.0.1" in shown
+    finally:
+        assert engine.judges.selector is not None
+        engine.judges.selector.close()
