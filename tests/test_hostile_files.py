@@ -104,3 +104,21 @@ def test_a_symbolic_link_is_refused_by_name(data_dir, tmp_path, capsys):
         assert "SECRET-TOKEN" not in out.out + out.err
     main(["index", "list", "--json"])
     assert "2023-09-02" not in capsys.readouterr().out
+
+
+def test_text_of_unmapped_glyph_codes_is_refused_and_a_trace_of_them_dropped():
+    """An owner-password PDF (no-copy flag, CID font without a character map) was indexed as 9 articles titled
+    "(cid:3206)(cid:3189)…"."""
+    import pytest
+
+    from index.formats.pdf import Line, _mapped_text
+    from index.types import BulletinError
+
+    def line(text: str) -> Line:
+        return Line(page=1, region="full", text=text, x0=0, x1=100, top=0, bottom=10, size=11, bold=False)
+
+    garbage = [line("(cid:3206)(cid:3189)(cid:77)"), line("(cid:12)(cid:3189)东")]
+    with pytest.raises(BulletinError, match="2023-09-08.pdf: .* glyph codes with no character map"):
+        _mapped_text(garbage, "2023-09-08.pdf")
+    good = [line("东昌府讯 区图书馆自下周起延长开放时间，读者可凭证借阅图书，欢迎广大市民前来。" * 6 + "(cid:5)")]
+    assert _mapped_text(good, "2023-09-09.pdf")[0].text.endswith("欢迎广大市民前来。")

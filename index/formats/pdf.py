@@ -12,7 +12,7 @@ import hashlib
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from index.types import BulletinError, Document, Section
@@ -26,6 +26,11 @@ PAGE_NUMBER = re.compile(
     r"^[\s\-–—·.]*(?:第\s*)?\d{1,4}\s*(?:页|版)?(?:\s*(?:/|／|of|共)\s*\d{1,4}\s*页?)?[\s\-–—·.]*$", re.I
 )
 PAGE_WORD = re.compile(r"^\s*page\s+", re.I)
+# A glyph the font does not map to a character comes out as "(cid:3206)": an owner-password PDF with a
+# no-copy flag was indexed as 9 articles titled "(cid:3206)(cid:3189)…". Past this share of the text the file
+# is refused; below it, the stray codes are dropped.
+UNMAPPED = re.compile(r"\(cid:\d{1,6}\)")
+MAX_UNMAPPED_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,21 @@ def _sections(lines: list[Line], body_size: float, body_bold: bool) -> tuple[lis
     return [Section(s.title.strip(), [b.strip() for b in s.blocks]) for s in sections], before_first
 
 
+def _mapped_text(lines: list[Line], name: str) -> list[Line]:
+    """The lines without unmapped glyph codes; refused when such codes are more than a trace of the text."""
+    total = sum(len(line.text) for line in lines)
+    unmapped = sum(len(m) for line in lines for m in UNMAPPED.findall(line.text))
+    if total and unmapped > MAX_UNMAPPED_SHARE * total:
+        raise BulletinError(
+            f"{name}: {unmapped / total:.0%} of the PDF's text is glyph codes with no character map (cid:…), "
+            "as a copy-protected PDF gives; export it again without protection, or send the Word file"
+        )
+    if not unmapped:
+        return lines
+    kept = (replace(line, text=UNMAPPED.sub("", line.text)) for line in lines)
+    return [line for line in kept if line.text.strip()]
+
+
 def pdf_document(raw: bytes, name: str) -> Document:
     """A PDF with a text layer as a Document; a scan (no text) or a locked file is refused."""
     pages = _read_pages(raw, name)
@@ -223,7 +243,7 @@ def pdf_document(raw: bytes, name: str) -> Document:
     # a scanned page inside a typeset issue: staff must know that its text is missing
     blank = [n for n, page in enumerate(pages, 1) if not page]
     pages, dropped = _drop_running(pages)
-    lines = [line for page in pages for line in page]
+    lines = _mapped_text([line for page in pages for line in page], name)
     if not lines:  # every line repeated on every page (a 2-page PDF of two identical pages raised IndexError)
         raise BulletinError(
             f"{name}: every line of the PDF repeats on every page, as running headers do; no article text is left"
