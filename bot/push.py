@@ -21,6 +21,8 @@ from telegram.ext import ContextTypes
 from bot.buttons import ARTICLE, article_data
 from bot.engine import Engine
 from bot.follow_store import FollowStore, OutboxRow, Planned, Subscription
+from bot.html_check import TELEGRAM_LIMIT
+from bot.reply import split_message
 from bot.topics import TopicMatch, issue_articles, match_topics
 from index.manifest import describe_operation
 from index.store import Snapshot
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 MAX_MATCHES, MAX_HEADLINES = 6, 20  # per message: with the limits below it stays under 4,096 characters
 MAX_TITLE_CHARS, MAX_SENTENCE_CHARS = 60, 160
+SHRINK_STEPS = (1, 2, 4, 8)  # the cuts above divided by these until the escaped message fits
 CONCURRENCY = 3  # messages in flight at once: enough for PER_SECOND at Telegram's ~100 ms round trip
 # Telegram allows about 30 messages a second per bot; the push keeps to 25, evenly (no burst), so residents'
 # answers, paced by the Application's AIORateLimiter within the same 30, are not held up behind it
@@ -67,24 +70,31 @@ def compose(
     shown = {m.article_id for m in matches}
     others = [a for a in issue_articles(snapshot, issue_id) if a not in shown] if digest else []
     numbered = [m.article_id for m in matches] + others[:MAX_HEADLINES]
-    text = engine.templates.render(
-        "new_issue",
-        issue_date=snapshot.issues[issue_id].dated.isoformat(),
-        matches=[
-            {
-                "number": i,
-                "title": _cut(m.title, MAX_TITLE_CHARS),
-                "date": m.issue_date.isoformat(),
-                "topic": m.topic,
-                "sentence": _cut(m.sentence, MAX_SENTENCE_CHARS),
-            }
-            for i, m in enumerate(matches, 1)
-        ],
-        headlines=[
-            {"number": i, "title": _cut(snapshot.articles[a].title, MAX_TITLE_CHARS)}
-            for i, a in enumerate(others[:MAX_HEADLINES], len(matches) + 1)
-        ],
-    )
+    # The limits count characters before HTML escaping: titles of "<" and sentences of "&" rendered 11,267
+    # characters, which Telegram refuses. The measured text is the escaped one: the cuts halve until it fits.
+    for shrink in SHRINK_STEPS:
+        text = engine.templates.render(
+            "new_issue",
+            issue_date=snapshot.issues[issue_id].dated.isoformat(),
+            matches=[
+                {
+                    "number": i,
+                    "title": _cut(m.title, MAX_TITLE_CHARS // shrink),
+                    "date": m.issue_date.isoformat(),
+                    "topic": m.topic,
+                    "sentence": _cut(m.sentence, MAX_SENTENCE_CHARS // shrink),
+                }
+                for i, m in enumerate(matches, 1)
+            ],
+            headlines=[
+                {"number": i, "title": _cut(snapshot.articles[a].title, MAX_TITLE_CHARS // shrink)}
+                for i, a in enumerate(others[:MAX_HEADLINES], len(matches) + 1)
+            ],
+        )
+        if len(text) <= TELEGRAM_LIMIT:
+            break
+    else:
+        text = split_message(text)[0]
     return text, tuple((f"原文 {i}", article_data(ARTICLE, a, 0)) for i, a in enumerate(numbered, 1))
 
 
