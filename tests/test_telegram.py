@@ -44,7 +44,7 @@ async def test_full_article_button_and_feedback_stored(bot, fake_api, data_dir):
     assert article["text"].startswith("<b>区医保系统疫情防控不松懈")
     assert "“不出村”经办服务模式" in article["text"]  # the whole cleaned article, not the excerpt
 
-    fake_api.push(callback(up["callback_data"], 876543219))
+    fake_api.push(callback(up["callback_data"], 876543219, markup=reply["reply_markup"]))
     await replies(fake_api, None, 2, method="answerCallbackQuery")
     db = sqlite3.connect(data_dir / "questions.sqlite")
     rows = db.execute("SELECT question, answered, feedback, user_hash FROM questions").fetchall()
@@ -68,7 +68,7 @@ async def test_locked_question_log_holds_up_no_reply(bot, fake_api, data_dir):
         # a reply that waited for the lock would wait the log's 30 s busy timeout; 10 s leaves room for a
         # loaded 2-core CI machine (3 s failed there under load with nothing blocked)
         assert time.monotonic() - started < 10
-        fake_api.push(callback(buttons(reply)[1]["callback_data"], 213))
+        fake_api.push(callback(buttons(reply)[1]["callback_data"], 213, markup=reply["reply_markup"]))
         await replies(fake_api, None, 1, method="answerCallbackQuery")
     finally:
         staff.execute("COMMIT")
