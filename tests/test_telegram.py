@@ -294,20 +294,9 @@ async def test_broken_new_version_keeps_serving_and_tells_admins(bot, fake_api, 
     assert bot.engine.loaded.version == before
 
 
-async def test_webhook_without_a_configured_secret_refuses_forged_updates(
-    data_dir, fake_api, embedder, monkeypatch, capsys
-):
-    """No BULLETIN_WEBHOOK_SECRET: a random token is registered with setWebhook, and a POST without it, even one
-    forged as an admin's /unanswered, gets 403 and is never handled (it used to send residents' questions to
-    the forged chat)."""
+def webhook_environment(fake_api, monkeypatch) -> int:
+    """Settings for webhook mode against the fake Bot API, on a free loopback port (returned)."""
     import socket
-
-    import httpx
-
-    from bot.app import build_application, webhook_options
-    from bot.cli_check import check_webhook
-    from bot.cli_serve import make_services
-    from bot.settings import load_settings
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -316,6 +305,24 @@ async def test_webhook_without_a_configured_secret_refuses_forged_updates(
     monkeypatch.setenv("BULLETIN_TELEGRAM_BASE_URL", fake_api.base_url)
     monkeypatch.setenv("BULLETIN_WEBHOOK_URL", "https://bot.example.org/telegram/hook")
     monkeypatch.setenv("BULLETIN_WEBHOOK_PORT", str(port))
+    return port
+
+
+async def test_webhook_without_a_configured_secret_refuses_forged_updates(
+    data_dir, fake_api, embedder, monkeypatch, capsys
+):
+    """No BULLETIN_WEBHOOK_SECRET: a random token is registered with setWebhook, and a POST without it, even one
+    forged as an admin's /unanswered, gets 403 and is never handled (it used to send residents' questions to
+    the forged chat)."""
+
+    import httpx
+
+    from bot.app import build_application, webhook_options
+    from bot.cli_check import check_webhook
+    from bot.cli_serve import make_services
+    from bot.settings import load_settings
+
+    port = webhook_environment(fake_api, monkeypatch)
     services = make_services(load_settings(embedding_threads=2))
     services.engine.embedder = embedder
     app = build_application(services)
@@ -354,7 +361,6 @@ async def test_webhook_without_a_configured_secret_refuses_forged_updates(
 
 async def test_webhook_mode_accepts_updates_with_the_secret(data_dir, fake_api, embedder, monkeypatch):
     """Webhook mode: the bot registers its URL and answers an update POSTed to it."""
-    import socket
 
     import httpx
 
@@ -362,13 +368,7 @@ async def test_webhook_mode_accepts_updates_with_the_secret(data_dir, fake_api, 
     from bot.cli_serve import make_services
     from bot.settings import load_settings
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("BULLETIN_TELEGRAM_TOKEN", TOKEN)
-    monkeypatch.setenv("BULLETIN_TELEGRAM_BASE_URL", fake_api.base_url)
-    monkeypatch.setenv("BULLETIN_WEBHOOK_URL", "https://bot.example.org/telegram/hook")
-    monkeypatch.setenv("BULLETIN_WEBHOOK_PORT", str(port))
+    port = webhook_environment(fake_api, monkeypatch)
     monkeypatch.setenv("BULLETIN_WEBHOOK_SECRET", "s3cret-path-token")
     services = make_services(load_settings(embedding_threads=2))
     services.engine.embedder = embedder
