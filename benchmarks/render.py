@@ -2,8 +2,9 @@
 
 The layout mimics a district bulletin: a running header and page numbers on every page, titles
 larger than the body, indented paragraphs, one or two columns, CJK text in reportlab's built-in
-STSong-Light CID font (no font file needed). Each blank-line block of the text file becomes one
-paragraph, so the text file's layout artifacts (a word split over two blocks) reach the rendering too.
+STSong-Light CID font (no font file needed); a title breaks where its text has a line break, or where
+it fills the column. Each blank-line block of the text file becomes one paragraph, so the text
+file's layout artifacts (a word split over two blocks) reach the rendering too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class PdfLayout:
     columns: int = 1
     header: str = "东昌府区新闻简报"
     title_size: float = 15.0
+    centre_titles: bool = False  # each title line centred in its column (else flush left)
 
 
 def issue_sections(path: Path) -> list[Section]:
@@ -84,10 +86,12 @@ def render_pdf(sections: list[Section], out: Path, layout: PdfLayout) -> int:
             decorate()
         state["y"] = top
 
-    def draw(lines: list[str], size: float, leading: float, indent: float) -> None:
+    def draw(lines: list[str], size: float, leading: float, indent: float, centre: bool = False) -> None:
         for i, line in enumerate(lines):
             advance(leading)
             x = MARGIN + state["column"] * (col_w + GUTTER) + (indent if i == 0 else 0.0)
+            if centre:
+                x += (col_w - pdfmetrics.stringWidth(line, FONT, size)) / 2
             pdf.setFont(FONT, size)
             pdf.drawString(x, state["y"] - size, line)
             state["y"] -= leading
@@ -96,7 +100,9 @@ def render_pdf(sections: list[Section], out: Path, layout: PdfLayout) -> int:
     for section in sections:
         state["y"] -= 8  # space above a title
         advance(2 * layout.title_size * 1.4)  # no title alone at a column's foot
-        draw(_wrap(section.title, col_w, layout.title_size), layout.title_size, layout.title_size * 1.4, 0.0)
+        # a "\n" in a title is the typesetter's own line break (at a phrase, the line short of the column)
+        title = [line for part in section.title.split("\n") for line in _wrap(part, col_w, layout.title_size)]
+        draw(title, layout.title_size, layout.title_size * 1.4, 0.0, layout.centre_titles)
         state["y"] -= 4
         for block in section.blocks:
             draw(_wrap(block, col_w, BODY, indent=2 * BODY), BODY, BODY_LEADING, 2 * BODY)

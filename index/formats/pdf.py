@@ -19,6 +19,15 @@ from index.formats.pdf_layout import Line, Region, page_lines
 from index.types import BulletinError, Document, Section
 
 TITLE_SCALE = 1.15  # a title's characters are at least this much larger than the body's
+# A title wrapped over lines: the next line of the same size (within 4%: 15 pt and a 13 pt subtitle are two
+# sizes) and weight, below it in the same column, at most this many characters' height under it. The typeset
+# bundled issues measure 0.4 (a title's own leading, 1.4×) against ≥ 1.2 between two titles when an article
+# has no body. Only "the line before filled its column" (still the rule across a column or page break) lost
+# a title broken at a phrase ("春运返程高峰 / 我区城乡公交加密班次"): an empty article and the second line
+# as the title, 3 of 8 titles of one two-column issue.
+TITLE_LINE_GAP = 0.8
+TITLE_SIZE_CLASS = 0.04
+LATIN_WORD_END = re.compile(r"[A-Za-z][,.;:!?)]?$")  # a title line ending a Latin word: joined with a space
 EDGE_LINES = 2  # lines at each page edge that may be running headers or footers
 # a page number alone: "3", "- 3 -", "第3页", "3 / 12", "Page 3 of 12"
 PAGE_NUMBER = re.compile(
@@ -86,6 +95,24 @@ def _breaks_paragraph(before: Line, line: Line, bounds: dict[Region, tuple[float
     return same_column and line.top - before.bottom > 0.9 * line.size
 
 
+def _continues_title(before: Line, line: Line, bounds: dict[Region, tuple[float, float]]) -> bool:
+    """Whether a title-sized line is the next line of the title before it rather than a title of its own:
+    the same size and weight, and just below it in its column, or (at a column or page break) the line
+    before filled its column."""
+    if before.bold != line.bold or abs(before.size - line.size) > TITLE_SIZE_CLASS * max(before.size, line.size):
+        return False
+    if (before.page, before.region) == (line.page, line.region):
+        return before.top < line.top and line.top - before.bottom <= TITLE_LINE_GAP * line.size
+    return before.x1 >= bounds[before.region][1] - 1.5 * before.size
+
+
+def _join_title(title: str, line: str) -> str:
+    """A title and its next line: joined as written for Chinese, with a space between two Latin words."""
+    if LATIN_WORD_END.search(title) and line[:1].isascii() and line[:1].isalpha():
+        return f"{title} {line}"
+    return title + line
+
+
 def _sections(lines: list[Line], body_size: float, body_bold: bool) -> tuple[list[Section], list[str]]:
     """Titles (larger or bolder than the body) and the paragraphs under each; lines before the first
     title are returned apart (the masthead)."""
@@ -100,9 +127,8 @@ def _sections(lines: list[Line], body_size: float, body_bold: bool) -> tuple[lis
     for line in lines:
         is_title = line.size >= TITLE_SCALE * body_size or (line.bold and not body_bold)
         if is_title:
-            # a title wrapped over lines: the title line before it filled its column
-            if last_title and last is not None and last.x1 >= bounds[last.region][1] - 1.5 * last.size:
-                sections[-1] = Section(sections[-1].title + line.text, [])
+            if last_title and last is not None and _continues_title(last, line, bounds):
+                sections[-1] = Section(_join_title(sections[-1].title, line.text), [])
             else:
                 sections.append(Section(line.text, []))
         elif not sections:
