@@ -18,7 +18,7 @@ LAYOUTS = {
     "2-columns": PdfLayout(columns=2, title_size=13.0),
     "2-columns-centred": PdfLayout(columns=2, title_size=13.0, centre_titles=True),
 }
-BODIES = BULLETINS / "2023-02-20.txt"  # real paragraphs under the titles below
+ISSUE = BULLETINS / "2023-02-20.txt"
 
 
 def _filling_title(layout: PdfLayout) -> str:
@@ -27,23 +27,26 @@ def _filling_title(layout: PdfLayout) -> str:
     return ("全区冬春季安全生产大检查工作部署会召开要求压实责任" * 3)[: int(column // layout.title_size)]
 
 
-# the title as typeset (a "\n" where the typesetter broke it) and as one line
+# the issue's titles as typeset, broken at their phrase (a "\n"), and as read: one line, without a space
 WRAPPED = [
-    ("春运返程高峰\n我区城乡公交加密班次", "春运返程高峰我区城乡公交加密班次"),
-    ("区图书馆恢复夜间开放", "区图书馆恢复夜间开放"),
-    ("寒假期间\n青少年活动中心开放安排公布", "寒假期间青少年活动中心开放安排公布"),
-    ("2023 Spring Festival\nBus Timetable 春节公交时刻表", "2023 Spring Festival Bus Timetable 春节公交时刻表"),
-    ("元宵节灯会2月4日起在古楼广场举办", "元宵节灯会2月4日起在古楼广场举办"),
-    ("城乡居民医保缴费期延长\n至2月28日", "城乡居民医保缴费期延长至2月28日"),
+    (
+        "全区便民核酸采样点2月20日起停止采样\n区人民医院保留核酸检测门诊",
+        "全区便民核酸采样点2月20日起停止采样区人民医院保留核酸检测门诊",
+    ),
+    ("春季学期义务教育阶段转学申请3月3日截止", "春季学期义务教育阶段转学申请3月3日截止"),
+    ("2023年度城乡居民基本养老保险开始缴费\n共设10个缴费档次", "2023年度城乡居民基本养老保险开始缴费共设10个缴费档次"),
+    ("警惕！这四类电信网络诈骗最常见", "警惕！这四类电信网络诈骗最常见"),
+    ("3路、12路公交恢复原线路\n18路延伸至昌润社区", "3路、12路公交恢复原线路18路延伸至昌润社区"),
+    ("兴华路供水管道接驳施工\n2月23日部分区域停水", "兴华路供水管道接驳施工2月23日部分区域停水"),
+    ("本供暖季3月15日结束\n暖气费补缴、退费这样办", "本供暖季3月15日结束暖气费补缴、退费这样办"),
     ("失业保险金网上申领\n符合这三个条件就能领", "失业保险金网上申领符合这三个条件就能领"),
-    ("区体育中心全民健身广场4月1日起免费开放", "区体育中心全民健身广场4月1日起免费开放"),
 ]
 
 
 def _issue(layout: PdfLayout, one_line: bool) -> list[Section]:
     """Titles broken by the typesetter at a phrase (in both columns of a two-column page), one-line titles,
     and a column-wide title of an article without a body right above another title."""
-    bodies = [section.blocks for section in issue_sections(BODIES)]
+    bodies = [section.blocks for section in issue_sections(ISSUE)]
     sections = [Section(flat if one_line else typeset, body) for (typeset, flat), body in zip(WRAPPED, bodies)]
     return [*sections[:2], Section(_filling_title(layout), []), *sections[2:]]
 
@@ -63,7 +66,7 @@ def test_a_title_wrapped_over_two_lines_is_one_title(tmp_path, kind):
         (a.title, a.body, a.source) for a in expected.articles
     ]
     if layout.columns == 2:  # wrapped titles in both columns
-        regions = {line.region for line in _title_lines(pdf, "春运返程高峰", "寒假期间")}
+        regions = {line.region for line in _title_lines(pdf, "全区便民核酸采样点", "兴华路供水管道")}
         assert regions == {"left", "right"}
 
 
@@ -74,9 +77,9 @@ def _title_lines(pdf: Path, *starts: str) -> list:
     return [line for line in lines if line.text.startswith(starts)]
 
 
-def test_a_line_of_another_title_size_under_a_title_is_not_part_of_it(tmp_path):
+def test_a_line_of_another_size_under_a_title_stays_apart_and_latin_lines_join_with_a_space(tmp_path):
     """A 15 pt title with a 12.5 pt line just under it (title-sized, but another size: a deck or a lead
-    line), beside a 15 pt title wrapped at a phrase."""
+    line), beside 15 pt titles wrapped at a phrase, in Chinese and in English."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
@@ -101,6 +104,10 @@ def test_a_line_of_another_title_size_under_a_title_is_not_part_of_it(tmp_path):
     line("开放时间延长至每晚21:00", 12.5, 20)
     for n in range(4):
         line(f"东昌府讯 第{n}行，区图书馆自3月20日起恢复夜间开放，周一闭馆，欢迎市民前来。", BODY, 16)
+    y -= 12
+    line("Spring Festival Return Rush:", 15, 21)
+    line("Extra Rural Bus Services", 15, 25)
+    line("东昌府讯 春节后返程高峰期间，城乡公交线路加密班次。", BODY, 16)
     pdf.showPage()
     pdf.save()
     issue = parse_issue(tmp_path / "2023-03-27.pdf", MAX_FILE_BYTES)
@@ -108,3 +115,4 @@ def test_a_line_of_another_title_size_under_a_title_is_not_part_of_it(tmp_path):
     assert (issue.articles[0].title, issue.articles[0].body) == ("春运返程高峰我区城乡公交加密班次", "".join(bus))
     titles = [a.title for a in issue.articles] + issue.empty_titles
     assert "区图书馆恢复夜间开放" in titles and "开放时间延长至每晚21:00" in titles  # two lines, two sizes
+    assert issue.articles[-1].title == "Spring Festival Return Rush: Extra Rural Bus Services"
