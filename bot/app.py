@@ -117,6 +117,8 @@ async def _post_init(application: Application) -> None:
     if s.engine.fallback:
         f = s.engine.fallback
         await tell_admins(application, f"⚠️ 当前索引版本 {f.wanted} 无法加载，已改用 {f.serving}：{f.reason}")
+    for notice in s.notices:
+        await tell_admins(application, notice)
     s.log.prune()
     application.bot_data["watcher"] = asyncio.create_task(watch_index(application))
     if application.job_queue is None:
