@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.message import CONVERSATIONAL, redact
 from bot.pseudonym import Pseudonyms
+from bot.sqlite_files import problem_of, start_fresh
 
 logger = logging.getLogger(__name__)
 
@@ -60,25 +61,54 @@ class QuestionLog:
         self.pseudonyms = pseudonyms
         self.retention_days = retention_days
         self.failures = 0
+        self.busy_timeout = busy_timeout
+        self.on_set_aside: Callable[[str], object] | None = None  # told the admins' notice (bot/app.py)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer_db = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout)
-        self._writer_db.executescript(SCHEMA)
+        self._connect()
         self._migrate()
         self._retire_salt()
         # ids are handed out here, not by SQLite, so the reply's 👍/👎 buttons need not wait for the write
         self._last_id = self._writer_db.execute("SELECT COALESCE(MAX(id), 0) FROM questions").fetchone()[0]
-        self._reader_db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
-        self._reader = LogReader(self._reader_db, zone)
         self._lock = threading.Lock()  # guards _last_id, failures and the reader connection
         self._pending: queue.Queue[Callable[[sqlite3.Connection], object] | None] = queue.Queue(MAX_PENDING_WRITES)
         self._writer = threading.Thread(target=self._write_loop, name="question-log", daemon=True)
         self._writer.start()
 
+    def _connect(self) -> None:
+        self._writer_db = sqlite3.connect(self.path, check_same_thread=False, timeout=self.busy_timeout)
+        self._writer_db.executescript(SCHEMA)
+        self._reader_db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
+        self._reader = LogReader(self._reader_db, self.zone)
+
+    def _run(self, job: Callable[[sqlite3.Connection], object]) -> None:
+        job(self._writer_db)
+        self._writer_db.commit()
+
+    def _start_fresh(self, exc: sqlite3.DatabaseError) -> None:
+        """The file went bad while serving (its header overwritten…): set it aside, go on in a fresh one."""
+        with self._lock:
+            self._writer_db.close()
+            self._reader_db.close()
+            try:
+                notice = start_fresh(self.path, problem_of(exc, self.busy_timeout)[0])
+            finally:  # not renamed (no permission…): the damaged file again, the write fails and is counted
+                self._connect()
+        if self.on_set_aside is not None:
+            try:
+                self.on_set_aside(notice)
+            except Exception:  # the event loop already closed, at shutdown: the warning is logged anyway
+                logger.warning("question log: admins not told that %s was set aside", self.path, exc_info=True)
+
     def _write_loop(self) -> None:
         while (job := self._pending.get()) is not None:
             try:
-                job(self._writer_db)
-                self._writer_db.commit()
+                try:
+                    self._run(job)
+                except sqlite3.DatabaseError as exc:
+                    if not problem_of(exc, self.busy_timeout)[1]:
+                        raise
+                    self._start_fresh(exc)
+                    self._run(job)  # the write that found the damage goes to the fresh file
             except Exception as exc:  # disk full, locked too long…: the writer must outlive any one write
                 self._failed(exc)
                 with contextlib.suppress(sqlite3.Error):

@@ -150,10 +150,15 @@ def open_store(path: Path, schema: str, opener: Callable[[Path], T]) -> tuple[T,
             if not damaged:
                 raise
             found = StoreError(path, problem, True)
+    notice = start_fresh(path, found.problem)
+    return opener(path), notice
+
+
+def start_fresh(path: Path, problem: str) -> str:
+    """Set a damaged store aside (its opener then starts a fresh file); log it; return the admins' notice."""
     aside = set_aside(path)
-    logger.warning("%s is %s: renamed to %s, a fresh %s started", path, found.problem, aside, path.name)
-    notice = (
-        f"⚠️ {path.name} 已损坏（{found.problem}），原文件已改名保留为 {aside.name}，"
+    logger.warning("%s is %s: renamed to %s, a fresh %s started", path, problem, aside, path.name)
+    return (
+        f"⚠️ {path.name} 已损坏（{problem}），原文件已改名保留为 {aside.name}，"
         f"并新建了空的 {path.name}；机器人继续回答居民。"
     )
-    return opener(path), notice

@@ -162,3 +162,27 @@ def test_report_reads_without_creating_files(data_dir, capsys):
     assert main(["report"]) == 0
     assert "(no questions in the last 14 days)" in capsys.readouterr().out
     assert not list(data_dir.glob("*.sqlite*"))
+
+
+async def test_log_damaged_while_serving_is_set_aside_and_admins_told(bot, fake_api, data_dir):
+    fake_api.push(message("医保能在网上办吗", 311))
+    await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, 311)
+    await asyncio.to_thread(bot.log.flush)
+    damage(data_dir / "questions.sqlite")  # under the running bot
+    damaged = (data_dir / "questions.sqlite").read_bytes()
+
+    fake_api.push(message("公积金怎么提取", 312))
+    assert (await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, 312))[0]["text"]
+    notice = (await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, ADMIN))[0]["text"]
+    await asyncio.to_thread(bot.log.flush)
+    (aside,) = data_dir.glob("questions.sqlite.corrupt-*[0-9]")
+    assert aside.read_bytes() == damaged and aside.name in notice
+    assert bot.log.failures == 0  # the question that found the damage is in the fresh file
+    db = sqlite3.connect(data_dir / "questions.sqlite")
+    assert db.execute("SELECT question FROM questions").fetchall() == [("公积金怎么提取",)]
+    db.close()
+    fake_api.push(message("/status", ADMIN))
+    assert (
+        "今日提问：1，问题日志写入失败：0 次"
+        in (await asyncio.to_thread(fake_api.wait_for, "sendMessage", 2, ADMIN))[1]["text"]
+    )
