@@ -117,6 +117,10 @@ async def _post_init(application: Application) -> None:
     if s.engine.fallback:
         f = s.engine.fallback
         await tell_admins(application, f"⚠️ 当前索引版本 {f.wanted} 无法加载，已改用 {f.serving}：{f.reason}")
+    for notice in s.notices:
+        await tell_admins(application, notice)
+    loop = asyncio.get_running_loop()  # the question log's writer thread may set its file aside later
+    s.log.on_set_aside = lambda text: asyncio.run_coroutine_threadsafe(tell_admins(application, text), loop)
     s.log.prune()
     application.bot_data["watcher"] = asyncio.create_task(watch_index(application))
     if application.job_queue is None:

@@ -9,13 +9,16 @@ import tempfile
 from collections.abc import Callable
 
 from bot.settings import Settings, SettingsError, load_settings
+from bot.sqlite_files import check_file
 from bot.templates import TemplateError, Templates
 from index.types import BulletinError
 
 
 def add_check_command(subparsers: argparse._SubParsersAction) -> None:
     """Register check."""
-    subparsers.add_parser("check", help="check settings, index, templates, answer model, Telegram token, data dir")
+    subparsers.add_parser(
+        "check", help="check settings, index, templates, answer model, Telegram token, data dir, bot's SQLite files"
+    )
 
 
 def check_index(settings: Settings) -> str:
@@ -78,6 +81,20 @@ def check_data_dir(settings: Settings) -> str:
     return f"{settings.data_dir} is writable"
 
 
+def check_question_log(settings: Settings) -> str:
+    from bot.cli_serve import log_path
+    from bot.qlog import SCHEMA
+
+    return check_file(log_path(settings), SCHEMA)
+
+
+def check_follow_store(settings: Settings) -> str:
+    from bot.cli_serve import follows_path
+    from bot.follow_store import SCHEMA
+
+    return check_file(follows_path(settings), SCHEMA)
+
+
 CHECKS: list[tuple[str, Callable[[Settings], str]]] = [
     ("index", check_index),
     ("templates", check_templates),
@@ -87,6 +104,8 @@ CHECKS: list[tuple[str, Callable[[Settings], str]]] = [
     ("telegram", check_telegram),
     ("webhook", check_webhook),
     ("data dir", check_data_dir),
+    ("question log", check_question_log),
+    ("follow store", check_follow_store),
 ]
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from bot import follow_store, qlog
 from bot.engine import Engine
 from bot.flood import FloodLimiter
 from bot.follow_store import FollowStore
 from bot.pseudonym import Pseudonyms
-from bot.qlog import QuestionLog, format_report
+from bot.qlog import LogReader, QuestionLog, format_report
 from bot.services import Services
 from bot.settings import Settings
+from bot.sqlite_files import open_store, read_only, reading
 
 
 def add_serve_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -21,27 +24,55 @@ def add_serve_commands(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--top", type=int, default=10)
 
 
-def open_log(settings: Settings) -> QuestionLog:
-    """The question log in the data directory; its pseudonym key comes from Settings, never from a file."""
+def log_path(settings: Settings) -> Path:
+    return settings.data_dir / "questions.sqlite"
+
+
+def follows_path(settings: Settings) -> Path:
+    return settings.data_dir / "follow.sqlite"
+
+
+def open_log(settings: Settings) -> tuple[QuestionLog, str | None]:
+    """The question log in the data directory (its pseudonym key comes from Settings, never from a file);
+    a damaged file is set aside for a fresh one, with the notice for admins."""
     key = settings.log_key.get_secret_value().encode() if settings.log_key else None
-    return QuestionLog(
-        settings.data_dir / "questions.sqlite",
-        Pseudonyms(key, settings.log_key_period),
-        settings.log_retention_days,
-        zone=settings.zone,
+    pseudonyms = Pseudonyms(key, settings.log_key_period)
+    return open_store(
+        log_path(settings),
+        qlog.SCHEMA,
+        lambda path: QuestionLog(path, pseudonyms, settings.log_retention_days, zone=settings.zone),
     )
 
 
-def open_follows(settings: Settings) -> FollowStore:
-    """The followers and the push outbox, in the data directory."""
-    return FollowStore(settings.data_dir / "follow.sqlite")
+def open_follows(settings: Settings) -> tuple[FollowStore, str | None]:
+    """The followers and the push outbox, in the data directory; a damaged file set aside as for the log."""
+    return open_store(follows_path(settings), follow_store.SCHEMA, FollowStore)
 
 
 def make_services(settings: Settings) -> Services:
     """Everything the bot needs, from Settings."""
-    return Services(
-        settings, Engine(settings), open_log(settings), FloodLimiter(settings.flood_limit), open_follows(settings)
-    )
+    engine = Engine(settings)
+    (log, log_notice), (follows, follows_notice) = open_log(settings), open_follows(settings)
+    notices = [n for n in (log_notice, follows_notice) if n]
+    return Services(settings, engine, log, FloodLimiter(settings.flood_limit), follows, notices=notices)
+
+
+def report(settings: Settings, days: int, top: int) -> str:
+    """The staff report, read through read-only connections: a locked or damaged file is one StoreError."""
+    path = log_path(settings)
+    db = read_only(path, qlog.SCHEMA)
+    try:
+        with reading(path):
+            text = format_report(LogReader(db, settings.zone), days, top)
+    finally:
+        db.close()
+    path = follows_path(settings)
+    with reading(path):
+        follows = FollowStore.read_only(path)
+        try:
+            return f"{text}\n\n{format_followers(follows)}"
+        finally:
+            follows.close()
 
 
 def format_followers(follows: FollowStore) -> str:
@@ -55,14 +86,7 @@ def format_followers(follows: FollowStore) -> str:
 def run_serve_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run serve or report."""
     if args.command == "report":
-        log, follows = open_log(settings), open_follows(settings)
-        try:
-            print(format_report(log, max(1, args.days), max(1, args.top)))
-            print()
-            print(format_followers(follows))
-        finally:
-            log.close()
-            follows.close()
+        print(report(settings, max(1, args.days), max(1, args.top)))
         return 0
     from bot.app import run
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bot.sqlite_files import read_only
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS followers (
     chat_id INTEGER PRIMARY KEY, topics TEXT NOT NULL DEFAULT '[]', digest INTEGER NOT NULL DEFAULT 0);
@@ -97,6 +99,14 @@ class FollowStore:
         with self._lock:  # rows in flight when the last process died may have been delivered
             for (row_id,) in self._db.execute("SELECT id FROM outbox WHERE state = 'sending'").fetchall():
                 self._settle(row_id, "unknown", "in flight when the bot stopped")
+
+    @classmethod
+    def read_only(cls, path: Path) -> FollowStore:
+        """For `report`: a read-only connection; nothing is created or settled (see bot/sqlite_files.py)."""
+        store = cls.__new__(cls)
+        store.path, store._lock = Path(path), threading.Lock()
+        store._db = read_only(store.path, SCHEMA)
+        return store
 
     def close(self) -> None:
         self._db.close()

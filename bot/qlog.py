@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.message import CONVERSATIONAL, redact
 from bot.pseudonym import Pseudonyms
+from bot.sqlite_files import problem_of, start_fresh
 
 logger = logging.getLogger(__name__)
 
@@ -60,24 +61,54 @@ class QuestionLog:
         self.pseudonyms = pseudonyms
         self.retention_days = retention_days
         self.failures = 0
+        self.busy_timeout = busy_timeout
+        self.on_set_aside: Callable[[str], object] | None = None  # told the admins' notice (bot/app.py)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer_db = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout)
-        self._writer_db.executescript(SCHEMA)
+        self._connect()
         self._migrate()
         self._retire_salt()
         # ids are handed out here, not by SQLite, so the reply's 👍/👎 buttons need not wait for the write
         self._last_id = self._writer_db.execute("SELECT COALESCE(MAX(id), 0) FROM questions").fetchone()[0]
-        self._reader_db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
         self._lock = threading.Lock()  # guards _last_id, failures and the reader connection
         self._pending: queue.Queue[Callable[[sqlite3.Connection], object] | None] = queue.Queue(MAX_PENDING_WRITES)
         self._writer = threading.Thread(target=self._write_loop, name="question-log", daemon=True)
         self._writer.start()
 
+    def _connect(self) -> None:
+        self._writer_db = sqlite3.connect(self.path, check_same_thread=False, timeout=self.busy_timeout)
+        self._writer_db.executescript(SCHEMA)
+        self._reader_db = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
+        self._reader = LogReader(self._reader_db, self.zone)
+
+    def _run(self, job: Callable[[sqlite3.Connection], object]) -> None:
+        job(self._writer_db)
+        self._writer_db.commit()
+
+    def _start_fresh(self, exc: sqlite3.DatabaseError) -> None:
+        """The file went bad while serving (its header overwritten…): set it aside, go on in a fresh one."""
+        with self._lock:
+            self._writer_db.close()
+            self._reader_db.close()
+            try:
+                notice = start_fresh(self.path, problem_of(exc, self.busy_timeout)[0])
+            finally:  # not renamed (no permission…): the damaged file again, the write fails and is counted
+                self._connect()
+        if self.on_set_aside is not None:
+            try:
+                self.on_set_aside(notice)
+            except Exception:  # the event loop already closed, at shutdown: the warning is logged anyway
+                logger.warning("question log: admins not told that %s was set aside", self.path, exc_info=True)
+
     def _write_loop(self) -> None:
         while (job := self._pending.get()) is not None:
             try:
-                job(self._writer_db)
-                self._writer_db.commit()
+                try:
+                    self._run(job)
+                except sqlite3.DatabaseError as exc:
+                    if not problem_of(exc, self.busy_timeout)[1]:
+                        raise
+                    self._start_fresh(exc)
+                    self._run(job)  # the write that found the damage goes to the fresh file
             except Exception as exc:  # disk full, locked too long…: the writer must outlive any one write
                 self._failed(exc)
                 with contextlib.suppress(sqlite3.Error):
@@ -132,10 +163,7 @@ class QuestionLog:
         logger.warning("question log: old salted user hashes re-keyed and %s deleted", salt_file)
 
     def _day(self, moment: datetime) -> str:
-        return moment.astimezone(self.zone).date().isoformat()
-
-    def _since(self, days: int) -> str:
-        return self._day(datetime.now(UTC) - timedelta(days=days))
+        return day_of(moment, self.zone)
 
     def user_hash(self, user_id: int) -> str:
         """This period's pseudonym for a user (see bot/pseudonym.py)."""
@@ -194,34 +222,21 @@ class QuestionLog:
 
     def unanswered(self, limit: int = 10, days: int = 30) -> list[tuple[str, int]]:
         """The most frequent questions that got the no-answer reply."""
-        since = self._since(days)
         with self._lock:
-            return self._reader_db.execute(
-                "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0"
-                f" AND reason NOT IN ({', '.join('?' * len(CONVERSATIONAL))})"
-                " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?",
-                (*sorted(CONVERSATIONAL), since, limit),
-            ).fetchall()
+            return self._reader.unanswered(limit, days)
 
     def days(self, days: int = 14) -> list[DayStats]:
         """Per-day volume, answers and feedback, newest first."""
-        since = self._since(days)
         with self._lock:
-            rows = self._reader_db.execute(
-                "SELECT day, COUNT(*), SUM(answered), SUM(feedback = 1), SUM(feedback = -1) FROM questions"
-                " WHERE day >= ? GROUP BY day ORDER BY day DESC",
-                (since,),
-            ).fetchall()
-        return [DayStats(d, n, a or 0, up or 0, down or 0) for d, n, a, up, down in rows]
+            return self._reader.days(days)
 
     def questions_today(self) -> int:
-        today = self._since(0)
         with self._lock:
-            return int(self._reader_db.execute("SELECT COUNT(*) FROM questions WHERE day = ?", (today,)).fetchone()[0])
+            return self._reader.questions_today()
 
     def prune(self) -> None:
         """Queue deleting the entries older than the retention period."""
-        cutoff = self._since(self.retention_days)
+        cutoff = day_of(datetime.now(UTC) - timedelta(days=self.retention_days), self.zone)
 
         def delete(db: sqlite3.Connection) -> None:
             deleted = db.execute("DELETE FROM questions WHERE day < ?", (cutoff,)).rowcount
@@ -231,7 +246,42 @@ class QuestionLog:
         self._write(delete)
 
 
-def format_report(log: QuestionLog, days: int = 14, top: int = 10) -> str:
+def day_of(moment: datetime, zone: tzinfo) -> str:
+    """The day of a moment in BULLETIN_TIMEZONE: what staff call "today"."""
+    return moment.astimezone(zone).date().isoformat()
+
+
+class LogReader:
+    """The report's queries on one connection: the log's own, or a read-only one for `report`."""
+
+    def __init__(self, db: sqlite3.Connection, zone: tzinfo) -> None:
+        self.db, self.zone = db, zone
+
+    def _since(self, days: int) -> str:
+        return day_of(datetime.now(UTC) - timedelta(days=days), self.zone)
+
+    def unanswered(self, limit: int = 10, days: int = 30) -> list[tuple[str, int]]:
+        return self.db.execute(
+            "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0"
+            f" AND reason NOT IN ({', '.join('?' * len(CONVERSATIONAL))})"
+            " AND day >= ? GROUP BY question ORDER BY n DESC, MAX(id) DESC LIMIT ?",
+            (*sorted(CONVERSATIONAL), self._since(days), limit),
+        ).fetchall()
+
+    def days(self, days: int = 14) -> list[DayStats]:
+        rows = self.db.execute(
+            "SELECT day, COUNT(*), SUM(answered), SUM(feedback = 1), SUM(feedback = -1) FROM questions"
+            " WHERE day >= ? GROUP BY day ORDER BY day DESC",
+            (self._since(days),),
+        ).fetchall()
+        return [DayStats(d, n, a or 0, up or 0, down or 0) for d, n, a, up, down in rows]
+
+    def questions_today(self) -> int:
+        today = self._since(0)
+        return int(self.db.execute("SELECT COUNT(*) FROM questions WHERE day = ?", (today,)).fetchone()[0])
+
+
+def format_report(log: LogReader | QuestionLog, days: int = 14, top: int = 10) -> str:
     """The staff report: volume per day, answer rate, feedback, top unanswered questions."""
     lines = [f"day ({log.zone})  questions  answered  rate   👍   👎"]
     for d in log.days(days):

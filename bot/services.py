@@ -32,6 +32,7 @@ class Services:
     flood: FloodLimiter
     follows: FollowStore
     started_at: float = field(default_factory=time.time)
+    notices: list[str] = field(default_factory=list)  # for admins once serving (a store set aside…)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

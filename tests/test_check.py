@@ -32,6 +32,8 @@ def test_check_passes_on_a_built_index_with_the_token_accepted(data_dir, fake_ap
         "✓ telegram",
         "- webhook",
         "✓ data dir",
+        "✓ question log",
+        "✓ follow store",
     ]
     assert "@bulletin_test_bot" in lines[6]
     assert not any(TOKEN.split(":")[1] in line for line in lines)

@@ -44,7 +44,7 @@ def test_log_files_do_not_let_user_ids_be_recovered(data_dir, monkeypatch):
     from bot.settings import load_settings
 
     monkeypatch.setenv("BULLETIN_LOG_KEY", KEY.decode())
-    log = open_log(load_settings())
+    log, _ = open_log(load_settings())
     record(log, "公积金怎么提取", False, user_id=123456789)
     log.close()
     stored = sqlite3.connect(data_dir / "questions.sqlite").execute("SELECT user_hash FROM questions").fetchone()[0]
