@@ -1,4 +1,4 @@
-"""`bulletin-bot check`: can `serve` start? One line per check (✓ / ✗ and why), exit code 0 or 1.
+"""`bulletin-bot check`: can `serve` start? One line per check (✓ / ! / ✗ and why), exit code 0 or 1.
 
 Run it before `serve` (systemd ExecStartPre) and from a health check."""
 
@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 
 from bot.settings import Settings, SettingsError, load_settings
-from bot.sqlite_files import check_file
+from bot.sqlite_files import StoreError, check_file
 from bot.templates import TemplateError, Templates
 from index.types import BulletinError
 
@@ -133,6 +133,11 @@ def run_check_command(args: argparse.Namespace) -> int:
             continue
         try:
             print(f"✓ {name}: {check(settings)}")
+        except StoreError as exc:
+            # a damaged store does not stop `serve` (it sets the file aside and starts afresh), so it warns
+            # without failing: under systemd's ExecStartPre a failure would keep the bot from starting
+            failed = failed or not exc.damaged
+            print(f"{'!' if exc.damaged else '✗'} {name}: {' '.join(str(exc).split())}")
         except (BulletinError, TemplateError) as exc:  # the token never appears: app.startup_failure redacts it
             failed = True
             print(f"✗ {name}: {' '.join(str(exc).split())}")
