@@ -1,0 +1,3 @@
+"""(later in this series)"""
+
+ROUTES: list = []
