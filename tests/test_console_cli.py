@@ -20,7 +20,9 @@ def run(capsys, monkeypatch, stdin: str, *argv):
 def test_user_add_list_passwd_remove(tmp_path, monkeypatch, capsys):
     data = tmp_path / "data"
     monkeypatch.setenv("BULLETIN_DATA_DIR", str(data))
-    assert run(capsys, monkeypatch, "first-pass-1\n", "user", "add", "王敏", "--role", "staff", "--password-stdin")[0] == 0
+    assert (
+        run(capsys, monkeypatch, "first-pass-1\n", "user", "add", "王敏", "--role", "staff", "--password-stdin")[0] == 0
+    )
     code, out, _ = run(capsys, monkeypatch, "", "user", "list")
     assert code == 0 and out.strip() == "王敏  staff"
     stored = sqlite3.connect(data / FILE_NAME).execute("SELECT hash FROM users").fetchone()[0]
@@ -37,7 +39,9 @@ def test_user_add_refusals_are_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("BULLETIN_DATA_DIR", str(tmp_path / "data"))
     code, _, err = run(capsys, monkeypatch, "short\n", "user", "add", "a", "--role", "admin", "--password-stdin")
     assert code == 1 and err.strip() == "error: password too short: at least 8 characters"
-    code, _, err = run(capsys, monkeypatch, "long-enough\n", "user", "add", "../x", "--role", "admin", "--password-stdin")
+    code, _, err = run(
+        capsys, monkeypatch, "long-enough\n", "user", "add", "../x", "--role", "admin", "--password-stdin"
+    )
     assert code == 1 and "user name '../x'" in err
     run(capsys, monkeypatch, "long-enough\n", "user", "add", "a", "--role", "admin", "--password-stdin")
     code, _, err = run(capsys, monkeypatch, "long-enough\n", "user", "add", "a", "--role", "staff", "--password-stdin")

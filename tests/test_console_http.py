@@ -4,6 +4,7 @@ CSRF, roles, uploads (traversal, size, kind), publishing through IndexBuilder, t
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from bot.console.limits import LOCK_AFTER_FAILURES, LOCK_SECONDS
 from bot.console.sessions import COOKIE
 from bot.console.uploads import FOLDER, safe_name
 from bot.settings import load_settings
+from index.manifest import describe_operation
 from index.parse import parse_issue
 from index.store import IndexStore
 from index.types import BulletinError
@@ -72,7 +74,9 @@ def test_session_cookie_is_httponly_strict_and_secure_only_behind_a_trusted_tls_
     plain = make_client()
     token = csrf_of(plain.get("/login").text)
     reply = plain.post(
-        "/login", data={"csrf": token, "username": STAFF, "password": STAFF_PASSWORD}, follow_redirects=False,
+        "/login",
+        data={"csrf": token, "username": STAFF, "password": STAFF_PASSWORD},
+        follow_redirects=False,
         headers={"X-Forwarded-Proto": "https"},  # not from a configured proxy: ignored
     )
     cookie = reply.headers["set-cookie"]
@@ -81,7 +85,9 @@ def test_session_cookie_is_httponly_strict_and_secure_only_behind_a_trusted_tls_
     proxied = make_client(web_trusted_proxies="testclient")
     token = csrf_of(proxied.get("/login").text)
     reply = proxied.post(
-        "/login", data={"csrf": token, "username": STAFF, "password": STAFF_PASSWORD}, follow_redirects=False,
+        "/login",
+        data={"csrf": token, "username": STAFF, "password": STAFF_PASSWORD},
+        follow_redirects=False,
         headers={"X-Forwarded-Proto": "https"},
     )
     assert "Secure" in [c for c in reply.headers.get_list("set-cookie") if c.startswith(COOKIE)][0]
@@ -137,7 +143,10 @@ def test_staff_are_refused_on_admin_pages_and_actions(staff, data_dir):
     token = csrf_of(staff.get("/").text)
     before = current(data_dir)
     assert staff.post("/rollback", data={"csrf": token}).status_code == 403
-    assert staff.post("/users/add", data={"csrf": token, "name": "x", "role": "admin", "password": "p" * 12}).status_code == 403
+    assert (
+        staff.post("/users/add", data={"csrf": token, "name": "x", "role": "admin", "password": "p" * 12}).status_code
+        == 403
+    )
     assert current(data_dir) == before
     assert "/templates" not in staff.get("/").text  # the menu does not offer them
 
@@ -198,7 +207,11 @@ def test_upload_preview_publish_indexes_as_index_add_and_is_audited(admin, data_
     assert "上传已失效" in again.text  # published uploads are deleted: a reload does not publish twice
     audit = text_of(admin.get("/audit").text)
     assert f"{ADMIN} publish version {store.current()}" in audit
-    assert ADMIN in text_of(admin.get("/history").text)
+    operation = describe_operation(store.manifest(store.current()))
+    assert re.search(
+        rf"{store.current()} （当前） {before} {re.escape(operation)} \S+ {ADMIN} ", text_of(admin.get("/history").text)
+    )
+    assert admin.app.state.console.audit.version_users() == {store.current(): ADMIN}
 
 
 def test_an_article_with_markup_is_shown_escaped(staff, tmp_path):
@@ -242,3 +255,21 @@ def test_try_asks_as_ask_does(staff, engine):
     shown = text_of(page.text)
     assert f"置信度 {expected.confidence:.2f}" in shown and f"原因 {expected.reason}" in shown
     assert expected.parts[0].title in shown
+
+
+def test_remove_and_rollback_go_through_a_confirmation(admin, data_dir):
+    store = IndexStore(data_dir, KEEP_VERSIONS)
+    first = store.current()
+    confirm = admin.get("/issues/remove?issue=2022-12-05")
+    assert "请确认" in confirm.text and current(data_dir) == first  # asking changes nothing
+    token = csrf_of(confirm.text)
+    done = admin.post("/issues/remove", data={"csrf": token, "issue": "2022-12-05"})
+    assert "removed: 2022-12-05" in done.text and "2022-12-05" not in store.load().issues
+    assert "no issue 'nope' in the index" in text_of(
+        admin.post("/issues/remove", data={"csrf": token, "issue": "nope"}).text
+    )
+    confirm = admin.get("/rollback")
+    assert "撤销上一次更改" in confirm.text and store.current() != first
+    rolled = admin.post("/rollback", data={"csrf": token, "version": ""})
+    assert store.current() == first and f"已回滚：{first} 现为当前版本" in rolled.text
+    assert "rollback" in admin.get("/audit").text

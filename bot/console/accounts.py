@@ -68,7 +68,7 @@ class Accounts:
             "INSERT INTO users (name, role, hash, created) VALUES (?,?,?,?)",
             (name, role, HASHER.hash(password), self.clock()),
         )
-        return User(name, role)  # type: ignore[arg-type]
+        return User(name, role)
 
     def get(self, name: str) -> User | None:
         rows = self.db.rows("SELECT name, role FROM users WHERE name = ?", (name,))
@@ -115,7 +115,9 @@ class Accounts:
                 (0 if until else failures, until, name),
             )
             if until:
-                logger.warning("console account %s locked for %d s after %d wrong passwords", name, LOCK_SECONDS, failures)
+                logger.warning(
+                    "console account %s locked for %d s after %d wrong passwords", name, LOCK_SECONDS, failures
+                )
                 return LoginResult(None, f"连续输错密码 {LOCK_AFTER_FAILURES} 次，账户已锁定 {LOCK_SECONDS // 60} 分钟")
             return refused
         self.db.run("UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", (name,))

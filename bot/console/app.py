@@ -48,7 +48,11 @@ async def login(request: Request) -> Response:
     c.audit.record(result.user.name, "login")
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
-        COOKIE, c.sessions.start(result.user), max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+        COOKIE,
+        c.sessions.start(result.user),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
         secure=c.tls(request),
     )
     response.delete_cookie(LOGIN_COOKIE)
@@ -83,9 +87,7 @@ def create_app(settings: Settings) -> Starlette:
 
     def too_large(limit: int) -> str:
         if limit == upload_limit:
-            return (
-                f"文件过大：上限为 BULLETIN_MAX_FILE_BYTES = {settings.max_file_bytes:,} 字节；未保存任何内容"
-            )
+            return f"文件过大：上限为 BULLETIN_MAX_FILE_BYTES = {settings.max_file_bytes:,} 字节；未保存任何内容"
         return f"表单过大：上限为 {MAX_FORM_BYTES:,} 字节；未保存任何内容"
 
     routes = [

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 
 from bot.console.store import ConsoleDB
 
 logger = logging.getLogger(__name__)
+
+VERSION = re.compile(r"version (\S+?):")  # how publish and remove entries begin: "version v0003-…: …"
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,9 @@ class AuditLog:
         self.clock = clock
 
     def record(self, user: str, action: str, detail: str = "") -> None:
-        self.db.run("INSERT INTO audit (at, user, action, detail) VALUES (?,?,?,?)", (self.clock(), user, action, detail))
+        self.db.run(
+            "INSERT INTO audit (at, user, action, detail) VALUES (?,?,?,?)", (self.clock(), user, action, detail)
+        )
         logger.info("console: %s %s %s", user, action, detail)
 
     def entries(self, limit: int = 200) -> list[Entry]:
@@ -33,9 +38,10 @@ class AuditLog:
         return [Entry(*row) for row in rows]
 
     def version_users(self) -> dict[str, str]:
-        """Index version → the console user whose action made it (publish, remove, rollback)."""
+        """Index version → the console user whose publish or remove made it."""
         users: dict[str, str] = {}
-        for at, user, action, detail in reversed(self.db.rows("SELECT at, user, action, detail FROM audit")):
-            if action in ("publish", "remove") and detail.startswith("version "):
-                users.setdefault(detail.split()[1], user)
+        for user, detail in self.db.rows("SELECT user, detail FROM audit WHERE action IN ('publish', 'remove')"):
+            made = VERSION.match(detail)
+            if made:
+                users[made.group(1)] = user
         return users

@@ -50,7 +50,11 @@ def run_user_command(args: argparse.Namespace, settings: Settings) -> int:
         if command == "list":
             rows = accounts.list()
             for user, locked_until in sorted(rows, key=lambda r: r[0].name):
-                lock = f"  locked until {time.strftime('%H:%M', time.localtime(locked_until))}" if locked_until > time.time() else ""
+                lock = (
+                    f"  locked until {time.strftime('%H:%M', time.localtime(locked_until))}"
+                    if locked_until > time.time()
+                    else ""
+                )
                 print(f"{user.name}  {user.role}{lock}")
             if not rows:
                 print("no accounts yet: bulletin-bot user add NAME --role admin")

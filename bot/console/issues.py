@@ -37,7 +37,9 @@ def home(request: Request, user: Who | None = None, status: int = 200, **values)
     current, issues, problem = _issues(request)
     values.setdefault("error", problem)
     max_bytes = console(request).settings.max_file_bytes
-    return page(request, "home.html", status, current_user, current=current, issues=issues, max_bytes=max_bytes, **values)
+    return page(
+        request, "home.html", status, current_user, current=current, issues=issues, max_bytes=max_bytes, **values
+    )
 
 
 async def home_page(request: Request) -> Response:
@@ -56,9 +58,7 @@ def _date(text: str) -> date | None:
 async def _preview(request: Request, user: Who, upload_id: str, when: str, status: int = 200) -> Response:
     c = console(request)
     path = c.uploads.path(user.sid, upload_id)
-    shown = await run_in_threadpool(
-        preview_issue, path, c.settings.max_file_bytes, _date(when), known_dates(c.store)
-    )
+    shown = await run_in_threadpool(preview_issue, path, c.settings.max_file_bytes, _date(when), known_dates(c.store))
     return page(request, "preview.html", status, user, shown=shown, upload_id=upload_id, chosen_date=when)
 
 
@@ -71,8 +71,10 @@ async def upload(request: Request) -> Response:
     c = console(request)
     if len(content) > c.settings.max_file_bytes:  # the body limit allows for the form around the file
         return home(
-            request, user, 413, error=f"{sent.filename}: 文件过大，上限为 BULLETIN_MAX_FILE_BYTES = "
-            f"{c.settings.max_file_bytes:,} 字节"
+            request,
+            user,
+            413,
+            error=f"{sent.filename}: 文件过大，上限为 BULLETIN_MAX_FILE_BYTES = {c.settings.max_file_bytes:,} 字节",
         )
     upload_id, _ = c.uploads.save(user.sid, sent.filename, content)
     try:
@@ -111,8 +113,15 @@ async def publish(request: Request) -> Response:
 
 async def remove_page(request: Request) -> Response:
     user = who(request)
-    return page(request, "confirm.html", who=user, action="/issues/remove", name="issue",
-                value=request.query_params.get("issue", ""), what="移除这一期简报（生成一个不含它的新版本，可回滚）")
+    return page(
+        request,
+        "confirm.html",
+        who=user,
+        action="/issues/remove",
+        field_name="issue",
+        value=request.query_params.get("issue", ""),
+        what="移除这一期简报（生成一个不含它的新版本，可回滚）",
+    )
 
 
 async def remove(request: Request) -> Response:
@@ -138,18 +147,18 @@ async def rollback_page(request: Request) -> Response:
     user = who(request, "admin")
     version = request.query_params.get("version", "")
     what = f"让版本 {version} 成为当前版本" if version else "撤销上一次更改（恢复当前版本的上一版本）"
-    return page(request, "confirm.html", who=user, action="/rollback", name="version", value=version, what=what)
+    return page(request, "confirm.html", who=user, action="/rollback", field_name="version", value=version, what=what)
 
 
 async def rollback(request: Request) -> Response:
     user, form = await posted(request, "admin")
     c = console(request)
     try:
-        restored, left = await run_in_threadpool(
-            lambda: c.builder().rollback(field(form, "version") or None)
-        )
+        restored, left = await run_in_threadpool(lambda: c.builder().rollback(field(form, "version") or None))
     except Timeout:
-        return await history_page(request, user, error="another index command is running (lock held); try again when it ends")
+        return await history_page(
+            request, user, error="another index command is running (lock held); try again when it ends"
+        )
     except BulletinError as exc:
         return await history_page(request, user, error=str(exc))
     c.audit.record(user.user.name, "rollback", f"{restored} is now current (was {left})")

@@ -99,4 +99,10 @@ class QuestionStats:
             check = self._rows("PRAGMA quick_check")[0][0]
         except sqlite3.Error as exc:
             return {"exists": True, "error": str(exc)}
-        return {"exists": True, "rows": count, "newest": newest or "", "check": check, "bytes": self.path.stat().st_size}
+        return {
+            "exists": True,
+            "rows": count,
+            "newest": newest or "",
+            "check": check,
+            "bytes": self.path.stat().st_size,
+        }

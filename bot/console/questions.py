@@ -28,9 +28,16 @@ async def questions_page(request: Request) -> Response:
     stats = QuestionStats(c.settings.data_dir, c.settings.zone)
     days = await run_in_threadpool(stats.per_day, QUESTION_DAYS)
     return page(
-        request, "questions.html", who=user, chart=day_chart(days), days=days, period=QUESTION_DAYS,
-        most_asked=stats.most_asked(QUESTION_DAYS, QUESTION_ROWS), thumbs_down=stats.thumbs_down(QUESTION_DAYS, QUESTION_ROWS),
-        lowest=stats.lowest_confidence(QUESTION_DAYS, QUESTION_ROWS), names=OUTCOME_NAMES,
+        request,
+        "questions.html",
+        who=user,
+        chart=day_chart(days),
+        days=days,
+        period=QUESTION_DAYS,
+        most_asked=stats.most_asked(QUESTION_DAYS, QUESTION_ROWS),
+        thumbs_down=stats.thumbs_down(QUESTION_DAYS, QUESTION_ROWS),
+        lowest=stats.lowest_confidence(QUESTION_DAYS, QUESTION_ROWS),
+        names=OUTCOME_NAMES,
     )
 
 

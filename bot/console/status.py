@@ -29,14 +29,20 @@ def _facts(c: Console) -> list[tuple[str, str]]:
         counts = manifest.get("counts", {})
         facts += [
             ("当前索引版本", current or "（尚无索引）"),
-            ("期数 / 文章 / 段落", f"{counts.get('issues', 0)} / {counts.get('articles', 0)} / {counts.get('passages', 0)}"),
+            (
+                "期数 / 文章 / 段落",
+                f"{counts.get('issues', 0)} / {counts.get('articles', 0)} / {counts.get('passages', 0)}",
+            ),
             ("最近构建", f"{manifest.get('created', '—')}，模型 {manifest.get('model', '—')}"),
         ]
     except BulletinError as exc:
         facts.append(("当前索引版本", f"无法读取：{exc}"))
     started = running_since(data)
     facts.append(
-        ("机器人", f"运行中，启动于 {datetime.fromtimestamp(started, zone):%Y-%m-%d %H:%M:%S}" if started else "未在运行")
+        (
+            "机器人",
+            f"运行中，启动于 {datetime.fromtimestamp(started, zone):%Y-%m-%d %H:%M:%S}" if started else "未在运行",
+        )
     )
     facts += _follow_facts(data / "follow.sqlite")
     health = QuestionStats(data, zone).health()
@@ -45,7 +51,10 @@ def _facts(c: Console) -> list[tuple[str, str]]:
     elif "error" in health:
         log = f"无法读取：{health['error']}"
     else:
-        log = f"{health['rows']} 条，最新 {health['newest'] or '—'}，{health['bytes']:,} 字节，完整性检查：{health['check']}"
+        log = (
+            f"{health['rows']} 条，最新 {health['newest'] or '—'}，{health['bytes']:,} 字节，"
+            f"完整性检查：{health['check']}"
+        )
     facts.append(("问题日志", log))
     return facts
 
@@ -64,7 +73,8 @@ def _follow_facts(path: Path) -> list[tuple[str, str]]:
         if row:
             version, operation, issues, sent, failed, unknown = row
             waiting = db.execute(
-                "SELECT state, COUNT(*) FROM outbox WHERE version = ? AND state IN ('planned', 'sending') GROUP BY state",
+                "SELECT state, COUNT(*) FROM outbox WHERE version = ? AND state IN ('planned', 'sending')"
+                " GROUP BY state",
                 (version,),
             ).fetchall()
             counts = {"sent": sent, "failed": failed, "unknown": unknown} | dict(waiting)

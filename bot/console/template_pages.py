@@ -28,8 +28,16 @@ async def _page(request: Request, user: Who, text: str, status: int = 200, **val
         except TemplateError as exc:
             values["problems"] = str(exc).splitlines()
     return page(
-        request, "templates.html", status, user, text=text, replies=replies, versions=store.versions(),
-        file=store.path, editable=store.target is not None, **values,
+        request,
+        "templates.html",
+        status,
+        user,
+        text=text,
+        replies=replies,
+        versions=store.versions(),
+        file=store.path,
+        editable=store.target is not None,
+        **values,
     )
 
 
@@ -49,7 +57,9 @@ async def templates_post(request: Request) -> Response:
     except TemplateError as exc:
         return await _page(request, user, text, 400, problems=str(exc).splitlines())
     console(request).audit.record(user.user.name, "template save", f"{store.path} (previous kept as {kept or 'none'})")
-    return await _page(request, user, text, done=f"已检查并保存到 {store.path}；在 Telegram 向机器人发送 /reload 即生效")
+    return await _page(
+        request, user, text, done=f"已检查并保存到 {store.path}；在 Telegram 向机器人发送 /reload 即生效"
+    )
 
 
 async def templates_restore(request: Request) -> Response:

@@ -28,7 +28,11 @@ def safe_name(name: str) -> str:
     base = UNSAFE.sub("_", base).strip().lstrip(".")
     if len(base) > MAX_UPLOAD_NAME_CHARS:
         stem, dot, suffix = base.rpartition(".")
-        base = (stem[: MAX_UPLOAD_NAME_CHARS - len(suffix) - 1] + dot + suffix) if dot and len(suffix) < 10 else base[:MAX_UPLOAD_NAME_CHARS]
+        base = (
+            (stem[: MAX_UPLOAD_NAME_CHARS - len(suffix) - 1] + dot + suffix)
+            if dot and len(suffix) < 10
+            else base[:MAX_UPLOAD_NAME_CHARS]
+        )
     return base or "upload"
 
 

@@ -86,9 +86,7 @@ class Console:
         briefly for another index command, then refuses with the CLI's message."""
         from index.builder import IndexBuilder
 
-        return IndexBuilder(
-            self.store, self.embedder(), self.settings.max_file_bytes, lock_timeout=INDEX_LOCK_SECONDS
-        )
+        return IndexBuilder(self.store, self.embedder(), self.settings.max_file_bytes, lock_timeout=INDEX_LOCK_SECONDS)
 
     def tls(self, request: Request) -> bool:
         """Did the browser reach us over TLS? X-Forwarded-Proto counts only from a configured proxy."""
