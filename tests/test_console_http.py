@@ -273,3 +273,17 @@ def test_remove_and_rollback_go_through_a_confirmation(admin, data_dir):
     rolled = admin.post("/rollback", data={"csrf": token, "version": ""})
     assert store.current() == first and f"已回滚：{first} 现为当前版本" in rolled.text
     assert "rollback" in admin.get("/audit").text
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_lock(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.console.accounts import Accounts
+    from bot.console.store import ConsoleDB
+
+    accounts = Accounts(ConsoleDB(tmp_path / "data"))
+    accounts.add("clerk", "staff", "right-password")
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(lambda _: accounts.login("clerk", "wrong-password").message, range(10)))
+    assert results.count("用户名或密码错误") == LOCK_AFTER_FAILURES - 1  # the rest were refused by the lock
+    assert accounts.login("clerk", "right-password").user is None

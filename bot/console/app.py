@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -41,7 +42,7 @@ async def login(request: Request) -> Response:
     if not c.sessions.login_token_ok(request.cookies.get(LOGIN_COOKIE), field(form, "csrf")):
         return await login_page(request, "登录表单已失效，请重新输入", 403)
     name = field(form, "username")
-    result = c.accounts.login(name, str(form.get("password") or ""))
+    result = await run_in_threadpool(c.accounts.login, name, str(form.get("password") or ""))
     if result.user is None:
         logger.warning("console: sign-in refused for %r (%s)", name[:40], result.message)
         return await login_page(request, result.message, 401)

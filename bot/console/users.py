@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,7 +30,7 @@ async def user_add(request: Request) -> Response:
     c = console(request)
     name, role = field(form, "name"), field(form, "role")
     try:
-        c.accounts.add(name, role, str(form.get("password") or ""))
+        await run_in_threadpool(c.accounts.add, name, role, str(form.get("password") or ""))
     except AccountError as exc:
         return users_page(request, user, 400, error=str(exc))
     c.audit.record(user.user.name, "user add", f"{name} ({role})")
