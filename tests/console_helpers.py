@@ -34,3 +34,15 @@ def sign_in(client, name: str, password: str):
 def text_of(page: str) -> str:
     """A page's text as a reader sees it (tags dropped, entities decoded, spaces collapsed)."""
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def settled(client, response, timeout: float = 300.0):
+    """The page a background job (publish) ends on: its page refreshes itself until the job is done."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while '<meta http-equiv="refresh"' in response.text:
+        assert time.monotonic() < deadline, "the job did not finish"
+        time.sleep(0.2)
+        response = client.get(response.url)
+    return response

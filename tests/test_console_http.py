@@ -23,7 +23,17 @@ from index.store import IndexStore
 from index.types import BulletinError
 
 from conftest import KEEP_VERSIONS, NEW_ISSUE
-from console_helpers import ADMIN, ADMIN_PASSWORD, STAFF, STAFF_PASSWORD, csrf_of, make_accounts, sign_in, text_of
+from console_helpers import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    STAFF,
+    STAFF_PASSWORD,
+    csrf_of,
+    make_accounts,
+    settled,
+    sign_in,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -196,9 +206,11 @@ def test_upload_preview_publish_indexes_as_index_add_and_is_audited(admin, data_
     upload = preview.text.split('name="upload" value="')[1].split('"')[0]
     before = current(data_dir)
     with FileLock(str(data_dir / "index.lock")):  # another index command (a second browser, the CLI) is running
-        busy = admin.post("/publish", data={"csrf": token, "upload": upload})
+        started = admin.post("/publish", data={"csrf": token, "upload": upload})
+        assert started.url.path.startswith("/jobs/") and "正在发布" in started.text  # progress, not a hung request
+        busy = settled(admin, started)
     assert busy.status_code == 409 and "lock held" in busy.text and current(data_dir) == before
-    done = admin.post("/publish", data={"csrf": token, "upload": upload})
+    done = settled(admin, admin.post("/publish", data={"csrf": token, "upload": upload}))
     assert done.status_code == 200 and "added: 2023-02-06" in done.text
     store = IndexStore(data_dir, KEEP_VERSIONS)
     assert store.current() != before and "2023-02-06" in store.load().issues

@@ -10,10 +10,11 @@ from filelock import Timeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.cli_index import report_lines, version_history
+from bot.console.jobs import LOCK_HELD
 from bot.console.web import Who, console, field, page, posted, who
 from index.preview import known_dates, preview_issue
 from index.types import BulletinError
@@ -93,22 +94,40 @@ async def repreview(request: Request) -> Response:
 
 
 async def publish(request: Request) -> Response:
+    """Start indexing the upload as `index add` does; the browser follows the job's page."""
     user, form = await posted(request)
     c = console(request)
     upload_id, replace = field(form, "upload"), field(form, "replace") == "1"
     try:
         path = c.uploads.path(user.sid, upload_id)
         when = _date(field(form, "date"))
-        report = await run_in_threadpool(lambda: c.builder().add([path], when, replace=replace))
     except BulletinError as exc:
-        logger.warning("console: publish refused: %s", exc)
-        return home(request, user, 409 if "lock held" in str(exc) else 400, error=str(exc))
-    lines = report_lines(report)
-    if report.changed:
-        c.audit.record(user.user.name, "publish", f"version {report.version}: {path.name} " + lines[-1].strip())
-    if not report.failed_files:
-        c.uploads.discard(upload_id)
-    return home(request, user, 200 if not report.failed_files else 400, report=lines, failed=bool(report.failed_files))
+        return home(request, user, 400, error=str(exc))
+
+    def work() -> tuple[list[str], bool]:
+        report = c.builder().add([path], when, replace=replace)
+        lines = report_lines(report)
+        if report.changed:
+            c.audit.record(user.user.name, "publish", f"version {report.version}: {path.name} " + lines[-1].strip())
+        if not report.failed_files:
+            c.uploads.discard(upload_id)
+        return lines, bool(report.failed_files)
+
+    job = c.jobs.start(user.sid, f"publish {path.name}", work)
+    return RedirectResponse(f"/jobs/{job}", status_code=303)
+
+
+async def job_page(request: Request) -> Response:
+    user = who(request)
+    job = console(request).jobs.get(user.sid, request.path_params["job"])
+    if job is None:
+        return home(request, user, 404, error="没有这个发布任务（或它属于另一个会话）")
+    if job.finished is None:
+        return page(request, "job.html", who=user, job=job)
+    if job.error:
+        logger.warning("console: %s refused: %s", job.label, job.error)
+        return home(request, user, 409 if job.error == LOCK_HELD else 400, error=job.error)
+    return home(request, user, 400 if job.failed else 200, report=job.lines, failed=job.failed)
 
 
 async def remove_page(request: Request) -> Response:
@@ -170,6 +189,7 @@ ROUTES = [
     Route("/upload", upload, methods=["POST"]),
     Route("/preview", repreview, methods=["POST"]),
     Route("/publish", publish, methods=["POST"]),
+    Route("/jobs/{job}", job_page, methods=["GET"]),
     Route("/issues/remove", remove_page, methods=["GET"]),
     Route("/issues/remove", remove, methods=["POST"]),
     Route("/history", history_page, methods=["GET"]),

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 
 from bot.console.accounts import Accounts, User
 from bot.console.audit import AuditLog
+from bot.console.jobs import Jobs
 from bot.console.limits import INDEX_LOCK_SECONDS, MAX_FORM_BYTES
 from bot.console.sessions import COOKIE, Sessions, same_token, session_key
 from bot.console.store import ConsoleDB
@@ -54,6 +55,7 @@ class Console:
         self.sessions = Sessions(self.db, session_key(settings.data_dir))
         self.audit = AuditLog(self.db)
         self.uploads = Uploads(self.db, settings.data_dir)
+        self.jobs = Jobs()
         self.store = IndexStore(settings.data_dir, settings.keep_versions)
         self._engine: Any = None
         self._embedder: Any = None
