@@ -194,7 +194,7 @@ def test_upload_preview_publish_then_the_bot_answers_from_it(page, server):
     assert page.get_by_label("日期（如识别有误，请改正后点“重新预览”）").input_value() == "2023-04-03"
     shot(page, "preview")
     page.get_by_role("button", name="发布").click()
-    expect(page.get_by_role("status")).to_contain_text("正在发布")  # the job's page, refreshing itself
+    expect(page.get_by_role("status")).to_contain_text("已用")  # the job's page, refreshing itself
     expect(page.get_by_role("status")).to_contain_text("added: 2023-04-03", timeout=180_000)
     shot(page, "published")
     asked = subprocess.run(
