@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.admin import push_line
+from bot.admin import local_time, push_line
 from bot.console.qstats import QuestionStats
 from bot.console.web import Console, console, page, who
 from bot.follow_store import PushSummary
@@ -33,7 +33,7 @@ def _facts(c: Console) -> list[tuple[str, str]]:
                 "期数 / 文章 / 段落",
                 f"{counts.get('issues', 0)} / {counts.get('articles', 0)} / {counts.get('passages', 0)}",
             ),
-            ("最近构建", f"{manifest.get('created', '—')}，模型 {manifest.get('model', '—')}"),
+            ("最近构建", f"{local_time(manifest.get('created'), zone)}，模型 {manifest.get('model', '—')}"),
         ]
     except BulletinError as exc:
         facts.append(("当前索引版本", f"无法读取：{exc}"))
