@@ -299,3 +299,64 @@ def test_parallel_wrong_passwords_cannot_outrun_the_lock(tmp_path):
         results = list(pool.map(lambda _: accounts.login("clerk", "wrong-password").message, range(10)))
     assert results.count("用户名或密码错误") == LOCK_AFTER_FAILURES - 1  # the rest were refused by the lock
     assert accounts.login("clerk", "right-password").user is None
+
+
+def test_the_login_form_needs_its_own_token(make_client):
+    client = make_client()
+    client.get("/login")
+    refused = client.post("/login", data={"csrf": "forged", "username": STAFF, "password": STAFF_PASSWORD})
+    assert refused.status_code == 403 and COOKIE not in client.cookies
+
+
+def test_a_session_expires(staff):
+    from bot.console.limits import SESSION_SECONDS
+
+    assert staff.get("/status").url.path == "/status"
+    sessions = staff.app.state.console.sessions
+    later = time.time() + SESSION_SECONDS + 1
+    sessions.clock = lambda: later
+    assert staff.get("/status").url.path == "/login"
+
+
+def test_templates_are_not_saved_over_the_built_in_file(admin):
+    from bot.templates import DEFAULT_PATH
+
+    before = DEFAULT_PATH.read_text(encoding="utf-8")
+    token = csrf_of(admin.get("/templates").text)
+    reply = admin.post("/templates", data={"csrf": token, "text": before + "\n# edited\n", "save": "1"})
+    assert reply.status_code == 400 and "BULLETIN_TEMPLATES_PATH is not set" in text_of(reply.text)
+    assert DEFAULT_PATH.read_text(encoding="utf-8") == before
+
+
+def test_the_questions_page_counts_what_the_log_holds(staff, data_dir):
+    from bot.pseudonym import Pseudonyms
+    from bot.qlog import QuestionLog
+
+    from conftest import RETENTION_DAYS
+
+    log = QuestionLog(data_dir / "questions.sqlite", Pseudonyms(b"k" * 32), RETENTION_DAYS)
+    asked = [("医保能在网上办吗", "answered", 0.9)] * 5 + [("供暖热线", "answered", 0.31)]
+    asked += (
+        [("狂犬疫苗在哪打", "low_probability", 0.1)] * 3 + [("公积金", "related", 0.4)] + [("你好", "greeting", None)]
+    )
+    for n, (question, reason, score) in enumerate(asked):
+        log.record(
+            user_id=n,
+            chat_type="private",
+            question=question,
+            answered=reason == "answered",
+            reason=reason,
+            top_article="文章" if score else None,
+            top_issue=None,
+            score=score,
+            latency_ms=5.0,
+        )
+    log.feedback(6, helpful=False)  # the 供暖热线 answer
+    log.flush()
+    log.close()
+    shown = text_of(staff.get("/questions").text)
+    assert "回答 60% " in shown and "相关 10% " in shown and "未能回答 30% " in shown  # the greeting is no question
+    most = shown.split("问得最多")[1].split("居民点了")[0]
+    assert most.index("狂犬疫苗在哪打 3 未能回答") < most.index("公积金 1 相关")
+    assert "供暖热线 回答 文章 0.31" in shown.split("居民点了 👎 的回答")[1].split("置信度最低")[0]
+    assert shown.split("置信度最低的回答")[1].index("供暖热线") < shown.split("置信度最低的回答")[1].index("医保")
