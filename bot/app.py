@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot import admin, follow_handlers, handlers
 from bot.buttons import ARTICLE_PATTERN, FOLLOW_PATTERN, ISSUE_PATTERN, PAGE_PATTERN, VOTE_PATTERN
 from bot.push import push_job
+from bot.running import clear_running, mark_running
 from bot.services import Services
 from bot.settings import Settings
 from index.types import BulletinError
@@ -122,6 +123,7 @@ async def _post_init(application: Application) -> None:
     loop = asyncio.get_running_loop()  # the question log's writer thread may set its file aside later
     s.log.on_set_aside = lambda text: asyncio.run_coroutine_threadsafe(tell_admins(application, text), loop)
     s.log.prune()
+    mark_running(s.settings.data_dir, s.started_at)
     application.bot_data["watcher"] = asyncio.create_task(watch_index(application))
     if application.job_queue is None:
         raise BulletinError("python-telegram-bot's job queue is missing: install python-telegram-bot[job-queue]")
@@ -132,6 +134,7 @@ async def _post_shutdown(application: Application) -> None:
     watcher = application.bot_data.pop("watcher", None)
     if watcher is not None:
         watcher.cancel()
+    clear_running(application.bot_data["services"].settings.data_dir)
     selector = application.bot_data["services"].engine.judges.selector
     if selector is not None:
         selector.close()

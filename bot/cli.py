@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli_check import add_check_command
     from bot.cli_index import add_index_commands
     from bot.cli_serve import add_serve_commands
+    from bot.console.cli import add_console_commands
 
     parser = argparse.ArgumentParser(
         prog="bulletin-bot", description="Answer residents' questions from district news bulletins."
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ask_commands(subparsers)
     add_serve_commands(subparsers)
     add_check_command(subparsers)
+    add_console_commands(subparsers)
     topics = subparsers.add_parser("eval-topics", help="precision and recall of topic matching on labelled pairs")
     topics.add_argument("file", type=Path)
     topics.add_argument("--fit", action="store_true", help="also show the threshold fitted on the tune split now")
@@ -45,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "sentence_transformers", "jieba"):
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
-    if args.command == "serve":  # operators see start-up, index switches and failed reloads without -v
+    if args.command in ("serve", "web"):  # operators see start-up, index switches and failed reloads without -v
         for own in ("bot", "index"):
             logging.getLogger(own).setLevel(logging.INFO)
     if args.command == "check":  # reports bad settings itself, as one of its lines
@@ -64,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(run_topic_eval(Engine(settings), args.file, args.fit))
             return 0
+        if args.command in ("web", "user"):
+            from bot.console.cli import run_user_command, run_web_command
+
+            return (run_web_command if args.command == "web" else run_user_command)(args, settings)
         if args.command in ("serve", "report"):
             from bot.cli_serve import run_serve_command
 

@@ -56,13 +56,13 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("version", nargs="?")
 
 
-def print_report(report: BuildReport) -> None:
-    """A short build report for staff."""
+def report_lines(report: BuildReport) -> list[str]:
+    """A short build report for staff (the CLI prints it; the web console shows it)."""
     state = f"new version {report.version}" if report.changed else f"no change; {report.version} stays current"
-    print(f"{report.action}: {state}")
+    lines = [f"{report.action}: {state}"]
     reused = f", {report.reused} reused from identical passages" if report.reused else ""
     rate = f", {report.embedded / report.seconds:.0f} passages/s" if report.embedded and report.seconds else ""
-    print(
+    lines.append(
         f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
         f"({report.embedded} embedded{reused}), {report.seconds:.1f}s{rate}"
     )
@@ -73,17 +73,17 @@ def print_report(report: BuildReport) -> None:
         ("removed", report.removed_issues),
     ):
         if items:
-            print(f"  {label}: {', '.join(items)}")
-    for title in report.empty_articles:
-        print(f"  skipped empty article: {title}")
-    for note in report.fragments_removed:
-        print(f"  removed pasted fragment: {note}")
-    for note in report.layout_repairs:
-        print(f"  layout repaired: {note}")
-    for title in report.truncated_articles:
-        print(f"  article cut to its first {MAX_ARTICLE_CHARS:,} characters: {title}")
-    for name, reason in report.failed_files.items():
-        print(f"  FAILED {name}: {reason}")
+            lines.append(f"  {label}: {', '.join(items)}")
+    lines += [f"  skipped empty article: {title}" for title in report.empty_articles]
+    lines += [f"  removed pasted fragment: {note}" for note in report.fragments_removed]
+    lines += [f"  layout repaired: {note}" for note in report.layout_repairs]
+    lines += [f"  article cut to its first {MAX_ARTICLE_CHARS:,} characters: {t}" for t in report.truncated_articles]
+    lines += [f"  FAILED {name}: {reason}" for name, reason in report.failed_files.items()]
+    return lines
+
+
+def print_report(report: BuildReport) -> None:
+    print("\n".join(report_lines(report)))
 
 
 def _listing(store: IndexStore) -> dict:
@@ -117,7 +117,7 @@ def _operation(store: IndexStore, name: str) -> str:
         return "unknown operation"
 
 
-def _history(store: IndexStore) -> dict:
+def version_history(store: IndexStore) -> dict:
     """The current version and its ancestors (what rollback walks back through), then the other kept versions."""
     rows = {}
     for name in store.versions():
@@ -187,7 +187,7 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"rolled back: {restored} is now current{undone}")
         return 0
     if command == "history":
-        return print_history(_history(store), args.json)
+        return print_history(version_history(store), args.json)
     if command == "list":
         listing = _listing(store)
         if args.json:

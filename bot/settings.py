@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    web_listen: str = Field("127.0.0.1", description="address of the web console (bulletin-bot web)")
+    web_port: int = Field(8080, ge=1, le=65535)
+    web_trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), description="addresses of reverse proxies whose X-Forwarded-Proto the console believes"
+    )
     reload_interval: float = Field(10.0, gt=0, description="seconds between index checks")
     flood_limit: int = Field(8, ge=1, description="questions per user per minute")
     log_retention_days: int = Field(180, ge=1)
@@ -77,6 +82,13 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("web_trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
         return value
 
     @field_validator("timezone")
