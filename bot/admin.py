@@ -7,8 +7,6 @@ import html
 import logging
 import sqlite3
 import time
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -17,9 +15,10 @@ from telegram.ext import ContextTypes
 from bot.answer import Answer
 from bot.buttons import ascii_number
 from bot.engine import Judges
-from bot.follow_store import PushSummary
 from bot.handlers import send_html
+from bot.push import push_line
 from bot.services import message_of, reload_all, render, services
+from bot.settings import local_time
 
 logger = logging.getLogger(__name__)
 
@@ -70,20 +69,6 @@ async def questions_today(s) -> int | str:
         return "?"
 
 
-def local_time(moment: str | float | None, zone: ZoneInfo) -> str:
-    """A timestamp (ISO text or epoch seconds) as the wall-clock time in BULLETIN_TIMEZONE."""
-    try:
-        if isinstance(moment, float):
-            when = datetime.fromtimestamp(moment, UTC)
-        elif isinstance(moment, str):
-            when = datetime.fromisoformat(moment)
-        else:
-            return "?"
-    except (TypeError, ValueError):
-        return "?"
-    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status: index version, issues, articles, last build, uptime, questions today."""
     if not await refuse_unless_admin(update, context):
@@ -119,17 +104,6 @@ def judge_lines(judges: Judges) -> list[str]:
     if judges.reranker:
         lines.append(f"重排模型：{judges.reranker.folder}，阈值 {judges.reranker.threshold:g}")
     return lines
-
-
-def push_line(push: PushSummary | None) -> str:
-    """The last push for /status: version, operation, messages sent, failed and still to send."""
-    if push is None:
-        return "最近推送：无"
-    c = push.counts
-    return (
-        f"最近推送：{push.version}（{push.operation}），已发送 {c.get('sent', 0)}，失败 {c.get('failed', 0)}，"
-        f"待发送 {c.get('planned', 0) + c.get('sending', 0)}，不确定 {c.get('unknown', 0)}"
-    )
 
 
 async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,9 +14,8 @@ from index.builder import IndexBuilder, bulletin_files
 from index.embed import Embedder
 from index.links import topic_links
 from index.manifest import describe_operation
-from index.parse import MAX_ARTICLE_CHARS
 from index.preview import known_dates, preview_issue, preview_lines
-from index.report import BuildReport
+from index.report import BuildReport, report_lines, version_history
 from index.store import IndexStore
 from index.types import BulletinError
 
@@ -56,32 +55,6 @@ def add_index_commands(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("version", nargs="?")
 
 
-def report_lines(report: BuildReport) -> list[str]:
-    """A short build report for staff (the CLI prints it; the web console shows it)."""
-    state = f"new version {report.version}" if report.changed else f"no change; {report.version} stays current"
-    lines = [f"{report.action}: {state}"]
-    reused = f", {report.reused} reused from identical passages" if report.reused else ""
-    rate = f", {report.embedded / report.seconds:.0f} passages/s" if report.embedded and report.seconds else ""
-    lines.append(
-        f"  issues {report.issues}, articles {report.articles}, passages {report.passages} "
-        f"({report.embedded} embedded{reused}), {report.seconds:.1f}s{rate}"
-    )
-    for label, items in (
-        ("added", report.added_issues),
-        ("replaced", report.replaced_issues),
-        ("unchanged", report.unchanged_issues),
-        ("removed", report.removed_issues),
-    ):
-        if items:
-            lines.append(f"  {label}: {', '.join(items)}")
-    lines += [f"  skipped empty article: {title}" for title in report.empty_articles]
-    lines += [f"  removed pasted fragment: {note}" for note in report.fragments_removed]
-    lines += [f"  layout repaired: {note}" for note in report.layout_repairs]
-    lines += [f"  article cut to its first {MAX_ARTICLE_CHARS:,} characters: {t}" for t in report.truncated_articles]
-    lines += [f"  FAILED {name}: {reason}" for name, reason in report.failed_files.items()]
-    return lines
-
-
 def print_report(report: BuildReport) -> None:
     print("\n".join(report_lines(report)))
 
@@ -115,28 +88,6 @@ def _operation(store: IndexStore, name: str) -> str:
         return describe_operation(store.manifest(name))
     except BulletinError:
         return "unknown operation"
-
-
-def version_history(store: IndexStore) -> dict:
-    """The current version and its ancestors (what rollback walks back through), then the other kept versions."""
-    rows = {}
-    for name in store.versions():
-        try:
-            manifest = store.manifest(name)
-            rows[name] = {
-                "version": name,
-                "parent": manifest.get("parent"),
-                "operation": describe_operation(manifest),
-                "created": manifest["created"],
-            }
-        except BulletinError as exc:
-            rows[name] = {"version": name, "parent": None, "operation": "?", "created": "", "error": str(exc)}
-    chain, version = [], store.current_or_none()
-    while version in rows and rows[version] not in chain:
-        chain.append(rows[version])
-        version = rows[version]["parent"]
-    other = [row for version, row in sorted(rows.items(), reverse=True) if row not in chain]
-    return {"current": store.current_or_none(), "chain": chain, "other": other}
 
 
 def print_history(past: dict, as_json: bool) -> int:

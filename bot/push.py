@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot.buttons import ARTICLE, article_data
 from bot.engine import Engine
-from bot.follow_store import FollowStore, OutboxRow, Planned, Subscription
+from bot.follow_store import FollowStore, OutboxRow, Planned, PushSummary, Subscription
 from bot.html_check import TELEGRAM_LIMIT
 from bot.reply import split_message
 from bot.topics import TopicMatch, issue_articles, match_topics
@@ -212,3 +212,14 @@ async def push_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     finally:
         if context.job_queue is not None:
             context.job_queue.run_once(push_job, s.settings.reload_interval, name="push")
+
+
+def push_line(push: PushSummary | None) -> str:
+    """The last push for /status: version, operation, messages sent, failed and still to send."""
+    if push is None:
+        return "最近推送：无"
+    c = push.counts
+    return (
+        f"最近推送：{push.version}（{push.operation}），已发送 {c.get('sent', 0)}，失败 {c.get('failed', 0)}，"
+        f"待发送 {c.get('planned', 0) + c.get('sending', 0)}，不确定 {c.get('unknown', 0)}"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -142,3 +143,17 @@ def load_settings(**overrides: Any) -> Settings:
             name = "BULLETIN_" + "_".join(str(p) for p in err["loc"]).upper()
             lines.append(f"{name}: {err['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def local_time(moment: str | float | None, zone: ZoneInfo) -> str:
+    """A timestamp (ISO text or epoch seconds) as the wall-clock time in BULLETIN_TIMEZONE."""
+    try:
+        if isinstance(moment, float):
+            when = datetime.fromtimestamp(moment, UTC)
+        elif isinstance(moment, str):
+            when = datetime.fromisoformat(moment)
+        else:
+            return "?"
+    except (TypeError, ValueError):
+        return "?"
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")

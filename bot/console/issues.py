@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.cli_index import report_lines, version_history
 from bot.console.jobs import LOCK_HELD
 from bot.console.web import Who, console, field, page, posted, who
 from index.preview import known_dates, preview_issue
+from index.report import report_lines, version_history
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.admin import local_time, push_line
 from bot.console.qstats import QuestionStats
 from bot.console.web import Console, console, page, who
 from bot.follow_store import PushSummary
+from bot.push import push_line
 from bot.running import running_since
+from bot.settings import local_time
 from index.types import BulletinError
 
 
