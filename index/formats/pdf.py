@@ -135,11 +135,13 @@ def _page_lines(number: int, chars: list[dict], width: float) -> list[Line]:
 
 
 def _read_pages(raw: bytes, name: str) -> list[list[Line]]:
-    import pdfplumber  # imported here: only PDF files need it
+    from index.formats.pdf_pages import page_chars  # imported here: only PDF files need pdfplumber
 
     try:
-        with pdfplumber.open(io.BytesIO(raw)) as pdf:
-            pages = [(page.dedupe_chars().chars, float(page.width)) for page in pdf.pages]
+        # each page becomes lines as it is read, so only one page's characters are held at a time
+        return [_page_lines(n, chars, width) for n, chars, width in page_chars(raw, name)]
+    except (BulletinError, MemoryError):  # MemoryError: the guard's address-space bound, reported by it
+        raise
     except Exception as exc:  # pdfminer wraps every failure in its own exception; the cause says which
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
         if type(cause).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
@@ -147,7 +149,6 @@ def _read_pages(raw: bytes, name: str) -> list[list[Line]]:
                 f"{name}: the PDF is encrypted (password-protected); save an unprotected copy and add that"
             ) from None
         raise BulletinError(f"{name}: not a readable PDF ({type(cause).__name__}: {cause})") from None
-    return [_page_lines(n, chars, width) for n, (chars, width) in enumerate(pages)]
 
 
 def _running_key(text: str) -> str:
