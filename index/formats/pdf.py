@@ -9,7 +9,6 @@ empty vertical gutter, running headers and page numbers repeat at the page edges
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, replace

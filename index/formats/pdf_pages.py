@@ -33,17 +33,17 @@ class _BoundedDevice(PDFPageAggregatorWithMarkedContent):
     chars_left = 0
     graphics_left = 0
 
-    def render_char(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def render_char(self, *args, **kwargs):
         self.chars_left -= 1
         if self.chars_left < 0:
             raise _Drawn("characters")
         return super().render_char(*args, **kwargs)
 
-    def paint_path(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def paint_path(self, *args, **kwargs):
         self._graphic()
         return super().paint_path(*args, **kwargs)
 
-    def render_image(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def render_image(self, *args, **kwargs):
         self._graphic()
         return super().render_image(*args, **kwargs)
 
@@ -81,10 +81,12 @@ def page_chars(raw: bytes, name: str) -> Iterator[tuple[int, list[dict], float]]
                 PDFPageInterpreter(pdf.rsrcmgr, device).process_page(page_obj)
             except _Drawn as what:
                 if str(what) == "graphics":
-                    raise over_limit(name, f"paths and images drawn on page {number + 1}", None, MAX_PAGE_GRAPHICS)
-                if budget == MAX_PAGE_CHARS:
-                    raise over_limit(name, f"characters drawn on page {number + 1}", None, budget)
-                raise over_limit(name, "characters drawn in the file", None, MAX_PDF_CHARS)
+                    limit = over_limit(name, f"paths and images drawn on page {number + 1}", None, MAX_PAGE_GRAPHICS)
+                elif budget == MAX_PAGE_CHARS:
+                    limit = over_limit(name, f"characters drawn on page {number + 1}", None, budget)
+                else:
+                    limit = over_limit(name, "characters drawn in the file", None, MAX_PDF_CHARS)
+                raise limit from None
             drawn += budget - device.chars_left
             page = Page(pdf, page_obj, page_number=number + 1)
             page._layout = device.get_result()  # the layout pdfplumber caches (Page.cached_properties) and reads
