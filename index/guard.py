@@ -28,6 +28,7 @@ from index.types import BulletinError, Issue
 logger = logging.getLogger(__name__)
 
 MAX_RECORDS = 50  # log records a child sends back per file (pdfminer may warn once per character)
+START_SECONDS = 60.0  # for the child's interpreter and imports (~0.2 s idle, 1.8 s at load 16 on 2 cores)
 ORPHAN_GRACE = 5  # seconds past the bound after which a child whose parent died stops itself (SIGALRM)
 START_CODE = "import sys; sys.path[:0] = sys.argv[1:]; from index.guard import serve; serve()"
 
@@ -63,9 +64,19 @@ class FileReader:
             stdout=subprocess.PIPE,
             env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
         )
-        assert child.stdin is not None
+        assert child.stdin is not None and child.stdout is not None
         pickle.dump((self.seconds, self.memory_bytes), child.stdin)
         child.stdin.flush()
+        # the bound is on reading a file, not on starting an interpreter: wait until the child has its imports
+        ready, _, _ = select.select([child.stdout], [], [], START_SECONDS)
+        try:
+            if not ready:
+                raise EOFError
+            pickle.load(child.stdout)
+        except (EOFError, pickle.UnpicklingError):
+            child.kill()
+            child.wait()
+            raise BulletinError(f"the file reader process did not start within {START_SECONDS:g} s") from None
         self.started += 1
         logger.info("file reader process %d started in %.2f s", child.pid, time.perf_counter() - began)
         return child
@@ -90,7 +101,10 @@ class FileReader:
     def parse(self, path: Path, max_bytes: int, issue_date: date | None = None) -> Issue:
         """`index.parse.parse_issue` of one file, in the child, within the bounds."""
         if self._child is None or self._child.poll() is not None:
-            self._child = self._start()
+            try:
+                self._child = self._start()
+            except BulletinError as exc:
+                raise BulletinError(f"{path.name}: not read: {exc}") from None
         child = self._child
         assert child.stdin is not None and child.stdout is not None
         try:
@@ -165,6 +179,7 @@ def serve() -> None:
     logging.getLogger().setLevel(logging.WARNING)
     from index.parse import parse_issue
 
+    _answer(out, "ready", None, handler)
     while True:
         try:
             path, max_bytes, issue_date = pickle.load(requests)
