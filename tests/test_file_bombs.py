@@ -227,3 +227,10 @@ def test_index_add_stops_a_slow_or_hungry_file_and_indexes_the_good_one(
     main(["index", "list", "--json"])
     assert NEW_ISSUE.stem in capsys.readouterr().out
     assert main(["index", "remove", NEW_ISSUE.stem]) == 0  # index.lock is free
+
+
+def test_index_preview_is_bounded_like_add(tmp_path, capsys, monkeypatch):
+    """The PDF reads in 7 s here (over 120 s before: pdfplumber's dedupe is quadratic); preview stops it at 2 s."""
+    monkeypatch.setenv("BULLETIN_PARSE_SECONDS", "2")
+    code = main(["index", "preview", str(slow_pdf(tmp_path / "slow.pdf"))])
+    assert code == 1 and "error: slow.pdf: reading it took longer than 2 s" in capsys.readouterr().err
