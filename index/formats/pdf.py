@@ -1,9 +1,10 @@
 """A typeset PDF (with a text layer) → Document: columns, running headers, titles by typography.
 
 pdfminer.six (opened through pdfplumber; `pdf_pages` bounds the work) gives every character with its
-font, size and position; CJK fonts, embedded or not, come out as text. The layout is rebuilt here from those positions because that
-is where the bulletin's own typography is: titles are larger or bold, a two-column page has an
-empty vertical gutter, running headers and page numbers repeat at the page edges.
+font, size and position; CJK fonts, embedded or not, come out as text. The layout is rebuilt here
+from those positions because that is where the bulletin's own typography is: titles are larger or
+bold, a two-column page has an empty vertical gutter, running headers and page numbers repeat at
+the page edges.
 """
 
 from __future__ import annotations
