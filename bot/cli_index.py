@@ -115,10 +115,23 @@ def run_index_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run one `index` subcommand; BulletinError propagates to the CLI edge."""
     store = IndexStore(settings.data_dir, settings.keep_versions)
     embedder = Embedder(settings.embedding_model, settings.embedding_threads, settings.embedding_batch_size)
-    builder = IndexBuilder(store, embedder, settings.max_file_bytes)
+    builder = IndexBuilder(
+        store,
+        embedder,
+        settings.max_file_bytes,
+        parse_seconds=settings.parse_seconds,
+        parse_memory_bytes=settings.parse_memory_bytes,
+    )
     command = args.index_command
     if command == "preview":
-        shown = preview_issue(args.file, settings.max_file_bytes, args.date, known_dates(store))
+        shown = preview_issue(
+            args.file,
+            settings.max_file_bytes,
+            args.date,
+            known_dates(store),
+            settings.parse_seconds,
+            settings.parse_memory_bytes,
+        )
         print(
             json.dumps(shown.as_dict(), ensure_ascii=False, indent=1) if args.json else "\n".join(preview_lines(shown))
         )

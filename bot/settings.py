@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.tuning import MODEL_PATH
+from index.formats.limits import PARSE_MEMORY_BYTES, PARSE_SECONDS
 
 
 def available_cores() -> int:
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1, le=4096)
     keep_versions: int = Field(5, ge=1, le=1000, description="index versions kept for rollback")
     max_file_bytes: int = Field(5_000_000, ge=1_000)
+    parse_seconds: float = Field(PARSE_SECONDS, gt=0, le=3600, description="wall time one file may take to read")
+    parse_memory_bytes: int = Field(
+        PARSE_MEMORY_BYTES, ge=1 << 28, description="address space the reader of one file may use (≥ 256 MiB)"
+    )
 
     templates_path: Path | None = Field(None, description="the answer templates; unset: the built-in ones")
     stale_after_days: int = Field(90, ge=1)

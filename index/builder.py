@@ -14,9 +14,11 @@ from filelock import FileLock, Timeout
 
 from index.chunk import chunk_article
 from index.embed import Embedder
+from index.formats.limits import PARSE_MEMORY_BYTES, PARSE_SECONDS
+from index.guard import FileReader
 from index.lexical import LexicalIndex
 from index.normalize import tokenize
-from index.parse import date_undated_issue, parse_issue
+from index.parse import date_undated_issue
 from index.report import BuildReport, nothing_readable
 from index.store import IndexStore, Snapshot, build_faiss, wants_exact
 from index.types import BulletinError, DateSource, Issue
@@ -45,11 +47,21 @@ def _labels(paths: list[Path]) -> dict[Path, str]:
 class IndexBuilder:
     """Parses, embeds and stores issues; holds the data-directory lock while it works."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, max_file_bytes: int, lock_timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        max_file_bytes: int,
+        lock_timeout: float = 600.0,
+        parse_seconds: float = PARSE_SECONDS,
+        parse_memory_bytes: int = PARSE_MEMORY_BYTES,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.max_file_bytes = max_file_bytes
         self.lock_timeout = lock_timeout
+        self.parse_seconds = parse_seconds  # each file is read in a child process bounded by these (index/guard.py)
+        self.parse_memory_bytes = parse_memory_bytes
 
     def warm_up(self) -> None:
         """Load the embedding model and the word segmenter's dictionary."""
@@ -70,12 +82,13 @@ class IndexBuilder:
         self, paths: list[Path], issue_date: date | None, report: BuildReport, known_dates: list[date]
     ) -> list[Issue]:
         labels, parsed = _labels(paths), []
-        for path in paths:
-            try:
-                parsed.append(parse_issue(path, self.max_file_bytes, issue_date))
-            except BulletinError as exc:
-                report.failed_files[labels[path]] = str(exc).removeprefix(f"{path.name}: ")
-                logger.warning("skipped %s", exc)
+        with FileReader(self.parse_seconds, self.parse_memory_bytes) as reader:  # one child for the command
+            for path in paths:
+                try:
+                    parsed.append(reader.parse(path, self.max_file_bytes, issue_date))
+                except BulletinError as exc:
+                    report.failed_files[labels[path]] = str(exc).removeprefix(f"{path.name}: ")
+                    logger.warning("skipped %s", exc)
         issues = self._distinct(parsed, report, {str(p.absolute()): labels[p] for p in paths})
         anchors = known_dates + [i.dated for i in issues if i.date_source in EXPLICIT_DATES]
         for issue in issues:

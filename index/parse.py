@@ -107,9 +107,9 @@ def parse_issue(path: Path, max_bytes: int, issue_date: date | None = None) -> I
     used to stop `index add` with a traceback, and the good files beside it were not indexed."""
     try:
         return parse_document(read_document(path, max_bytes), path, issue_date)
-    except BulletinError:
+    except (BulletinError, MemoryError):  # MemoryError: over the guard's memory bound (index/guard.py) says so
         raise
-    except Exception as exc:  # RecursionError and MemoryError included
+    except Exception as exc:  # RecursionError included
         logger.warning("%s: the reader failed", path.name, exc_info=True)
         detail = " ".join(str(exc).split())[:120]
         raise BulletinError(

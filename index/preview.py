@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from index.parse import MAX_ARTICLE_CHARS, date_undated_issue, parse_issue
+from index.formats.limits import PARSE_MEMORY_BYTES, PARSE_SECONDS
+from index.guard import FileReader
+from index.parse import MAX_ARTICLE_CHARS, date_undated_issue
 from index.store import IndexStore
 from index.text import QUOTE_END
 from index.types import BulletinError, Issue
@@ -64,9 +66,17 @@ def known_dates(store: IndexStore) -> list[date]:
     return [date.fromisoformat(info["date"]) for info in issues.values()]
 
 
-def preview_issue(path: Path, max_bytes: int, issue_date: date | None, anchors: list[date]) -> IssuePreview:
-    """Parse and date a file exactly as `index add` would, without indexing it."""
-    issue: Issue = parse_issue(path, max_bytes, issue_date)
+def preview_issue(
+    path: Path,
+    max_bytes: int,
+    issue_date: date | None,
+    anchors: list[date],
+    seconds: float = PARSE_SECONDS,
+    memory_bytes: int = PARSE_MEMORY_BYTES,
+) -> IssuePreview:
+    """Parse (in the bounded child process, as `index add` does) and date a file, without indexing it."""
+    with FileReader(seconds, memory_bytes) as reader:
+        issue: Issue = reader.parse(path, max_bytes, issue_date)
     date_undated_issue(issue, anchors, date.today())
     return IssuePreview(
         file=path.name,

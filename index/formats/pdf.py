@@ -1,16 +1,15 @@
 """A typeset PDF (with a text layer) → Document: columns, running headers, titles by typography.
 
-pdfplumber (on pdfminer.six) gives every character with its font, size and position; CJK fonts,
-embedded or not, come out as text. The layout is rebuilt from those positions because that is
-where the bulletin's own typography is: a two-column page has an empty vertical gutter (lines in
-reading order: `pdf_layout`), running headers and page numbers repeat at the page edges, titles
-are larger or bold (here).
+pdfminer.six (opened through pdfplumber; `pdf_pages` bounds the work) gives every character with its
+font, size and position; CJK fonts, embedded or not, come out as text. The layout is rebuilt here
+from those positions because that is where the bulletin's own typography is: titles are larger or
+bold, a two-column page has an empty vertical gutter (lines in reading order: `pdf_layout`), running
+headers and page numbers repeat at the page edges.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from collections import Counter
 from dataclasses import replace
@@ -42,11 +41,13 @@ MAX_UNMAPPED_SHARE = 0.05
 
 
 def _read_pages(raw: bytes, name: str) -> list[list[Line]]:
-    import pdfplumber  # imported here: only PDF files need it
+    from index.formats.pdf_pages import page_chars  # imported here: only PDF files need pdfplumber
 
     try:
-        with pdfplumber.open(io.BytesIO(raw)) as pdf:
-            pages = [(page.dedupe_chars().chars, float(page.width)) for page in pdf.pages]
+        # each page becomes lines as it is read, so only one page's characters are held at a time
+        return [page_lines(n, chars, width) for n, chars, width in page_chars(raw, name)]
+    except (BulletinError, MemoryError):  # MemoryError: the guard's address-space bound, reported by it
+        raise
     except Exception as exc:  # pdfminer wraps every failure in its own exception; the cause says which
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
         if type(cause).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
@@ -54,7 +55,6 @@ def _read_pages(raw: bytes, name: str) -> list[list[Line]]:
                 f"{name}: the PDF is encrypted (password-protected); save an unprotected copy and add that"
             ) from None
         raise BulletinError(f"{name}: not a readable PDF ({type(cause).__name__}: {cause})") from None
-    return [page_lines(n, chars, width) for n, (chars, width) in enumerate(pages)]
 
 
 def _running_key(text: str) -> str:
