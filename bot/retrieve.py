@@ -145,7 +145,9 @@ class HybridRetriever:
         """(text, cosine with the question vector) of every passage of an article, from the stored vectors:
         choosing sentences then needs no model call."""
         rows = self._rows.get(article_id, [])
-        return [(self.snapshot.passages[row].text, float(cos)) for row, cos in zip(rows, self._vectors(article_id) @ vector)]
+        return [
+            (self.snapshot.passages[row].text, float(cos)) for row, cos in zip(rows, self._vectors(article_id) @ vector)
+        ]
 
     def _vectors(self, article_id: str) -> np.ndarray:
         """The stored vectors of an article's passages, read from the index once and then kept (bounded):
@@ -237,9 +239,7 @@ class HybridRetriever:
         self.warm_up()
         return self.search_normalized(question, self.normalize(question), None, limit)
 
-    def search_normalized(
-        self, question: str, normalized: str, vector: np.ndarray | None, limit: int = 5
-    ) -> Retrieval:
+    def search_normalized(self, question: str, normalized: str, vector: np.ndarray | None, limit: int = 5) -> Retrieval:
         """`search` of a question already normalized (`normalize`), with its embedding when already
         computed (a batch of followed topics: bot/topic_batch.py), else embedded here."""
         self.warm_up()
