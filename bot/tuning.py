@@ -18,7 +18,8 @@ class RetrievalKnobs:
     candidates: int = 60  # passages taken from each retriever
     lexical_weight: float = 1.0  # scaled BM25 against cosine similarity (first release, bundled questions)
     support_weight: float = 0.1  # an article with several matching passages gains a little
-    text_cache_size: int = 4096  # normalised article texts and sentence vectors kept between questions
+    # normalised article texts, sentence vectors and articles' passage vectors kept between questions
+    text_cache_size: int = 4096
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import logging
 import time
 from collections import Counter
 
+from bot import topic_batch
 from bot.follow_store import FollowStore
 from bot.push import chat_matches, compose, plan_push
 from bot.retrieve import HybridRetriever
@@ -95,7 +96,7 @@ def test_a_push_to_1000_chats_with_20_topics_embeds_once_and_matches_as_before(e
     store.close()
 
 
-def test_matching_stops_at_the_cap_and_says_how_many_topics_were_skipped(engine, tmp_path, caplog):
+def test_matching_stops_at_the_cap_and_says_how_many_topics_were_skipped(engine, tmp_path, caplog, monkeypatch):
     store = FollowStore(tmp_path / "follow.sqlite")
     for chat in (1, 2, 3):
         store.follow(chat, "医保")  # the most followed: matched first
@@ -104,12 +105,15 @@ def test_matching_stops_at_the_cap_and_says_how_many_topics_were_skipped(engine,
     store.set_digest(5, True)
     store.follow(6, "公交")
     announce_all_but(engine, store, NEW)
-    ticks = iter([0.0, 0.0, 0.0])  # the deadline set, the first batch begun, the first topic weighed
+    weighed = []  # the clock passes the deadline once the first topic is weighed
+    weigh = topic_batch.weigh_searched
+    monkeypatch.setattr(topic_batch, "weigh_searched", lambda *args: weighed.append(args[2]) or weigh(*args))
     caplog.set_level(logging.WARNING, logger="bot.push")
 
-    plan = plan_push(engine, store, clock=lambda: next(ticks, 1e9))
+    plan = plan_push(engine, store, clock=lambda: 1e9 if weighed else 0.0)
 
     sent = {r.planned.chat_id: r.planned for r in store.pending()}
+    assert weighed == ["医保"]
     assert sorted(sent) == [1, 2, 3, 5]  # 4 and 6 follow only skipped topics; 5 still gets the headlines
     assert "〔医保〕" in sent[1].text and "〔春运〕" not in sent[5].text
     assert len(sent[5].buttons) == len(issue_articles(engine.loaded.snapshot, NEW))  # every headline
