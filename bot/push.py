@@ -2,7 +2,8 @@
 outbox within Telegram's limits (the Application's AIORateLimiter), from PTB's job queue.
 
 Planning is a plain function (no Telegram): which issues are new to the follow store, which of their
-articles match each chat's topics (bot/topics.py), and the message text (template `new_issue`).
+articles match each chat's topics (all topics at once, capped: bot/topic_batch.py), and the message
+text (template `new_issue`).
 Sending moves each outbox row planned → sending → sent | failed (bot/follow_store.py), so a restart
 sends nothing twice; a chat that blocked the bot (403) is forgotten."""
 

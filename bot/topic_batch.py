@@ -3,7 +3,7 @@
 One topic at a time (bot/topics.weigh_topic), each topic cost its own model call: 73 ms a topic, so 1,000
 chats following 20 topics of their own each took ≈ 24 min of CPU before a push. Here topics that search
 as the same text are weighed once and the result given to each; the topics and the issue's sentences are
-embedded in one model call per TOPICS.batch_topics topics; the issue's passage vectors are read from the
+embedded in one model call per TOPICS.batch_topics distinct texts; the issue's passage vectors are read from the
 index once (bot/retrieve.py keeps them). The decisions are those of weigh_topic (tests/test_topic_batch.py).
 
 The pass stops at a deadline (TOPICS.plan_seconds): topics not reached by then are skipped for this issue,
