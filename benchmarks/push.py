@@ -7,22 +7,35 @@ Builds an index of the bundled issues in benchmarks/out/push/, makes N followers
 fourth also the headlines), adds tests/data/2023-03-27.txt while the bot serves, and measures the time to
 plan (match topics, render, write the outbox) and to send, the messages per second held and the most
 sent in any one second (Telegram allows about 30). Writes benchmarks/push_results.json and its section of
-RESULTS.md."""
+RESULTS.md.
+
+    .venv/bin/python -m benchmarks.push --topics 20
+
+Planning only, for many distinct topics: 1,000 chats each following 20 topics no other chat follows
+(20,000 topics), the latest bundled issue new; the time `plan_push` takes (capped at TOPICS.plan_seconds),
+the topics weighed and skipped, and one topic at a time on a sample for comparison."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import logging
 import shutil
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 
 from benchmarks.sections import write_results
 from bot.app import build_application
 from bot.cli_serve import make_services
+from bot.engine import Engine
+from bot.follow_store import FollowStore
+from bot.push import plan_push
 from bot.settings import load_settings
+from bot.topics import issue_articles, match_topics
+from bot.tuning import TOPICS
 from index.builder import IndexBuilder, bulletin_files
 from index.embed import Embedder
 from index.store import IndexStore
@@ -99,11 +112,93 @@ async def measure(followers: int, out: Path) -> dict:
     }
 
 
+class Skipped(logging.Handler):
+    """Keeps the counts of plan_push's cap warning (topics skipped, topics)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: tuple[int, int] = (0, 0)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "TOPICS.plan_seconds" in record.msg and isinstance(record.args, tuple):
+            self.counts = (int(record.args[2]), int(record.args[3]))
+
+
+def distinct_topics(engine: Engine, count: int) -> list[str]:
+    """`count` different topics made of two words of the bulletins (医保 + 缴费 → 医保缴费)."""
+    vocab = sorted(w for w in engine.loaded.snapshot.lexical.vocab if len(w) == 2 and "\u4e00" <= w[0] <= "\u9fff")
+    return list(islice((a + b for b in vocab for a in vocab if a != b), count))
+
+
+def measure_topics(chats: int, per_chat: int, out: Path) -> dict:
+    """plan_push for `chats` followers of `per_chat` topics each, no topic followed twice."""
+    data = out / "data"
+    shutil.rmtree(out, ignore_errors=True)
+    embedder = Embedder("use-m3", threads=2)
+    IndexBuilder(IndexStore(data, 5), embedder, 5_000_000).build(bulletin_files(REPO / "samples" / "bulletins"))
+    engine = Engine(load_settings(data_dir=data, embedding_threads=2))
+    engine.embedder = embedder
+    engine.warm_up()
+    snapshot = engine.loaded.snapshot
+    new = max(snapshot.issues, key=lambda i: (snapshot.issues[i].dated, i))
+    topics = distinct_topics(engine, chats * per_chat)
+    store = FollowStore(out / "follow.sqlite")
+    for chat in range(chats):
+        for topic in topics[chat * per_chat : (chat + 1) * per_chat]:
+            store.follow(chat, topic)
+    store.plan("old", "baseline", [i for i in snapshot.issues if i != new], [])
+    skipped = Skipped()
+    logging.getLogger("bot.push").addHandler(skipped)
+    started = time.monotonic()
+    plan = plan_push(engine, store)
+    plan_s = time.monotonic() - started
+    logging.getLogger("bot.push").removeHandler(skipped)
+    # afterwards, so one topic at a time finds the issue's sentences embedded (it is not slowed by them)
+    sample = topics[:: max(1, len(topics) // 40)][:40]
+    started = time.monotonic()
+    match_topics(engine.loaded.retriever, engine.model, sample, issue_articles(snapshot, new))
+    one_at_a_time = (time.monotonic() - started) / len(sample)
+    store.close()
+    weighed = len(topics) - skipped.counts[0]
+    return {
+        "chats": chats,
+        "topics_per_chat": per_chat,
+        "distinct_topics": len(topics),
+        "issue_articles": len(issue_articles(snapshot, new)),
+        "cap_s": TOPICS.plan_seconds,
+        "plan_s": round(plan_s, 1),
+        "weighed": weighed,
+        "skipped": skipped.counts[0],
+        "messages": plan.messages if plan else 0,
+        "batched_ms_per_topic": round(1000 * plan_s / max(weighed, 1), 1),
+        "one_at_a_time_ms_per_topic": round(1000 * one_at_a_time, 1),
+        "one_at_a_time_s_all": round(one_at_a_time * len(topics)),
+    }
+
+
+def topics_table(result: dict) -> str:
+    return (
+        f"\n`python -m benchmarks.push --topics {result['topics_per_chat']}`: planning only (`plan_push`), "
+        f"{result['chats']:,} chats each following {result['topics_per_chat']} topics no other chat follows "
+        f"({result['distinct_topics']:,} distinct topics of two bulletin words), the latest bundled issue "
+        f"({result['issue_articles']} articles) new; matching is capped at TOPICS.plan_seconds "
+        f"({result['cap_s']:.0f} s), the topics not reached skipped and counted in the log. *one at a time*: "
+        "the previous matching (one model call per topic), measured on 40 of the topics.\n\n"
+        "| case | plan s | topics weighed | skipped | messages | ms a topic | one at a time: ms a topic | … all |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        f"| {result['chats']:,} chats × {result['topics_per_chat']} distinct topics: planned in ≤ "
+        f"{result['cap_s']:.0f} s | {result['plan_s']} | {result['weighed']:,} | {result['skipped']:,} | "
+        f"{result['messages']:,} | {result['batched_ms_per_topic']} | {result['one_at_a_time_ms_per_topic']} | "
+        f"{result['one_at_a_time_s_all'] / 60:.0f} min |\n"
+    )
+
+
 def push_section() -> str:
     """The RESULTS.md section for the saved push measurement ('' when there is none)."""
     if not PUSH_RESULTS.exists():
         return ""
     result = json.loads(PUSH_RESULTS.read_text("utf-8"))
+    topics = topics_table(result["topics"]) if "topics" in result else ""
     return (
         f"\n{HEADING}\n\n`python -m benchmarks.push --followers {result['followers']}`: the real Application "
         "(AIORateLimiter, job queue) against the tests' fake Bot API on 127.0.0.1; every follower follows 医保 "
@@ -114,17 +209,24 @@ def push_section() -> str:
         "|---|---|---|---|---|---|---|\n"
         f"| {result['followers']:,} | {result['messages']:,} | {result['failed']} | {result['plan_s']} | "
         f"{result['send_s']} | {result['per_second']} | {result['max_in_one_second']} |\n"
+        f"{topics}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--followers", type=int, default=2000)
+    parser.add_argument("--topics", type=int, default=0, help="planning only: 1,000 chats with this many topics each")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "push")
     args = parser.parse_args()
-    result = asyncio.run(measure(args.followers, args.out))
-    print(json.dumps(result))
-    PUSH_RESULTS.write_text(json.dumps(result, indent=1), "utf-8")
+    saved = json.loads(PUSH_RESULTS.read_text("utf-8")) if PUSH_RESULTS.exists() else {}
+    if args.topics:
+        result = saved | {"topics": measure_topics(1000, args.topics, args.out.with_name("push_topics"))}
+        print(json.dumps(result["topics"]))
+    else:
+        result = asyncio.run(measure(args.followers, args.out)) | {k: v for k, v in saved.items() if k == "topics"}
+        print(json.dumps(result))
+    PUSH_RESULTS.write_text(json.dumps(result, indent=1, ensure_ascii=False), "utf-8")
     write_results()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
@@ -57,7 +57,9 @@ class Evidence:
         return tuple(f.name for f in fields(cls))
 
     def vector(self) -> np.ndarray:
-        return np.array(astuple(self), dtype=np.float64)
+        # the fields' values in order; dataclasses.astuple deep-copies each one: 2.8 of 10.7 s when weighing
+        # 100 topics against a 10-article issue
+        return np.array(list(vars(self).values()), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class SentenceEvidence:
         return tuple(f.name for f in fields(cls))
 
     def vector(self) -> np.ndarray:
-        return np.array(astuple(self), dtype=np.float64)
+        return np.array(list(vars(self).values()), dtype=np.float64)  # as Evidence.vector
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,8 @@
 outbox within Telegram's limits (the Application's AIORateLimiter), from PTB's job queue.
 
 Planning is a plain function (no Telegram): which issues are new to the follow store, which of their
-articles match each chat's topics (bot/topics.py), and the message text (template `new_issue`).
+articles match each chat's topics (all topics at once, capped: bot/topic_batch.py), and the message
+text (template `new_issue`).
 Sending moves each outbox row planned → sending → sent | failed (bot/follow_store.py), so a restart
 sends nothing twice; a chat that blocked the bot (403) is forgotten."""
 
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
@@ -23,7 +27,9 @@ from bot.engine import Engine
 from bot.follow_store import FollowStore, OutboxRow, Planned, PushSummary, Subscription
 from bot.html_check import TELEGRAM_LIMIT
 from bot.reply import split_message
-from bot.topics import TopicMatch, issue_articles, match_topics
+from bot.topic_batch import in_priority, match_batched
+from bot.topics import TopicMatch, issue_articles
+from bot.tuning import TOPICS
 from index.manifest import describe_operation
 from index.store import Snapshot
 
@@ -98,9 +104,10 @@ def compose(
     return text, tuple((f"原文 {i}", article_data(ARTICLE, a, 0)) for i, a in enumerate(numbered, 1))
 
 
-def plan_push(engine: Engine, store: FollowStore) -> PushPlan | None:
+def plan_push(engine: Engine, store: FollowStore, clock: Callable[[], float] = time.monotonic) -> PushPlan | None:
     """Plan the messages for the issues of the serving version that no push has covered (None when there
-    are none). The first version ever seen is only recorded: its issues are not news."""
+    are none). The first version ever seen is only recorded: its issues are not news. Topic matching
+    stops after TOPICS.plan_seconds (of `clock`), the topics not reached skipped and counted in the log."""
     loaded = engine.loaded
     snapshot = loaded.snapshot
     issue_ids = sorted(snapshot.issues, key=lambda i: (snapshot.issues[i].dated, i))
@@ -111,10 +118,26 @@ def plan_push(engine: Engine, store: FollowStore) -> PushPlan | None:
     if not new:
         return None
     subs = store.subscriptions()
-    topics = sorted({t for sub in subs for t in sub.topics})
+    followers = Counter(t for sub in subs for t in sub.topics)
+    deadline = clock() + TOPICS.plan_seconds  # for all the new issues together
     messages = []
     for issue_id in new:
-        by_topic = match_topics(loaded.retriever, engine.model, topics, issue_articles(snapshot, issue_id))
+        topics = in_priority(followers, issue_id)
+        found = match_batched(
+            loaded.retriever, engine.model, topics, issue_articles(snapshot, issue_id), deadline, clock
+        )
+        if found.skipped:
+            skipped = set(found.skipped)
+            logger.warning(
+                "topic matching for issue %s stopped at the %.0f s cap (TOPICS.plan_seconds): %d of %d topics "
+                "skipped, %d chats get this issue's matches for their other topics only",
+                issue_id,
+                TOPICS.plan_seconds,
+                len(skipped),
+                len(topics),
+                sum(1 for sub in subs if skipped.intersection(sub.topics)),
+            )
+        by_topic = found.matches
         composed: dict[tuple, tuple[str, tuple[tuple[str, str], ...]]] = {}  # many chats get the same message
         for sub in subs:
             matches = chat_matches(sub, by_topic)

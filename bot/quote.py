@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.evidence import SentenceEvidence
 from bot.facts import FactKind, states_kind, unstated
@@ -71,6 +72,11 @@ def strip_dateline(text: str) -> str:
 
 def article_sentences(body: str) -> list[Sentence]:
     """The article's sentences in reading order (the opening dateline cut, repeated sentences dropped)."""
+    return list(_sentences(body))
+
+
+@lru_cache(maxsize=256)  # a new issue's articles are split once for all followed topics, not once a topic
+def _sentences(body: str) -> tuple[Sentence, ...]:
     sentences: list[Sentence] = []
     seen: set[str] = set()
     for number, paragraph in enumerate(body.split("\n\n")):
@@ -90,7 +96,7 @@ def article_sentences(body: str) -> list[Sentence]:
             if text and key not in seen:
                 seen.add(key)
                 sentences.append(Sentence(text, number, len(sentences), normalized))
-    return sentences
+    return tuple(sentences)
 
 
 def choose_quote(

@@ -89,6 +89,7 @@ class HybridRetriever:
         self._article_matrix = np.zeros((0, 1), dtype=np.float32)
         self._texts: dict[str, str] = {}
         self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._passage_vectors: dict[str, np.ndarray] = {}
 
     def warm_up(self) -> None:
         """Group passages by article, compute the article vectors (for topic links) and load the embedding model."""
@@ -144,9 +145,21 @@ class HybridRetriever:
         """(text, cosine with the question vector) of every passage of an article, from the stored vectors:
         choosing sentences then needs no model call."""
         rows = self._rows.get(article_id, [])
-        index = self.snapshot.faiss_index
-        vectors = np.vstack([index.reconstruct(row) for row in rows]) if rows else np.zeros((0, index.d))
-        return [(self.snapshot.passages[row].text, float(cos)) for row, cos in zip(rows, vectors @ vector)]
+        return [
+            (self.snapshot.passages[row].text, float(cos)) for row, cos in zip(rows, self._vectors(article_id) @ vector)
+        ]
+
+    def _vectors(self, article_id: str) -> np.ndarray:
+        """The stored vectors of an article's passages, read from the index once and then kept (bounded):
+        a new issue's articles are weighed for every followed topic."""
+        vectors = self._passage_vectors.get(article_id)
+        if vectors is None:
+            rows, index = self._rows.get(article_id, []), self.snapshot.faiss_index
+            vectors = np.vstack([index.reconstruct(row) for row in rows]) if rows else np.zeros((0, index.d))
+            if len(self._passage_vectors) >= RETRIEVAL.text_cache_size:
+                self._passage_vectors = {}
+            self._passage_vectors[article_id] = vectors
+        return vectors
 
     def sentence_vectors(self, sentences: list[str]) -> np.ndarray:
         """Unit vectors of sentences; the ones seen before come from a bounded cache (safe across threads:
@@ -156,12 +169,23 @@ class HybridRetriever:
         if missing:
             encoded = dict(zip(missing, self.embedder.encode(missing)))
             found.update(encoded)
-            if len(self._sentence_vectors) + len(missing) > RETRIEVAL.text_cache_size:
-                self._sentence_vectors = {}
-            self._sentence_vectors.update(encoded)
+            self._keep_sentences(encoded)
         if not sentences:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         return np.vstack([cast(np.ndarray, found[s]) for s in sentences])  # each found or encoded above
+
+    def _keep_sentences(self, encoded: dict[str, np.ndarray]) -> None:
+        if len(self._sentence_vectors) + len(encoded) > RETRIEVAL.text_cache_size:
+            self._sentence_vectors = {}
+        self._sentence_vectors.update(encoded)
+
+    def encode_with_sentences(self, texts: list[str], sentences: list[str]) -> np.ndarray:
+        """Vectors of `texts`, embedded in one model call with the `sentences` not yet cached (whose vectors
+        are then cached, so weighing them later needs no call)."""
+        missing = list(dict.fromkeys(s for s in sentences if s not in self._sentence_vectors))
+        vectors = self.embedder.encode(texts + missing, batch_size=len(texts) + len(missing))
+        self._keep_sentences(dict(zip(missing, vectors[len(texts) :])))
+        return vectors[: len(texts)]
 
     def article_similarity(self, article_id: str, vector: np.ndarray) -> float:
         """Cosine of the question vector with the article's mean passage vector (the whole article's topic)."""
@@ -206,15 +230,29 @@ class HybridRetriever:
             self._texts[article_id] = text
         return text
 
+    def normalize(self, question: str) -> str:
+        """The text a question is searched as (typos read as meant)."""
+        return self.speller.correct(search_text(clean_question(question)))
+
     def search(self, question: str, limit: int = 5) -> Retrieval:
         """Rank articles for a question (any language, any script)."""
         self.warm_up()
-        normalized = self.speller.correct(search_text(clean_question(question)))  # typos read as meant
+        return self.search_normalized(question, self.normalize(question), None, limit)
+
+    def search_normalized(self, question: str, normalized: str, vector: np.ndarray | None, limit: int = 5) -> Retrieval:
+        """`search` of a question already normalized (`normalize`), with its embedding when already
+        computed (a batch of followed topics: bot/topic_batch.py), else embedded here."""
+        self.warm_up()
         terms, words = query_terms(normalized), content_words(normalized)
         if not normalized or not self.snapshot.passages:
             return Retrieval(question, normalized, words, [])
         # the question's vector also serves to choose the answer's sentences; BM25-only needs none
-        vector = self.embedder.encode([normalized]) if self.mode != "bm25" else None
+        if self.mode == "bm25":
+            vector = None
+        elif vector is None:
+            vector = self.embedder.encode([normalized])
+        else:
+            vector = vector.reshape(1, -1)
         lexical, dense = self._lexical(terms), self._dense(vector)
         ranked_dense = np.sort(dense)[::-1]
         fused = self._fuse(lexical, dense)

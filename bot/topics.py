@@ -39,12 +39,17 @@ class TopicMatch:
 
 def weigh_topic(retriever: HybridRetriever, model: AnswerModel, topic: str, article_ids: list[str]) -> list[TopicMatch]:
     """Each given article weighed for a topic as for a question (searched over the whole index, so the
-    evidence is relative to the best match anywhere)."""
+    evidence is relative to the best match anywhere). One topic at a time: a push matches all followed
+    topics at once (bot/topic_batch.py), with the same results."""
     cleaned = clean_question(topic)
     if not has_content(cleaned) or not article_ids:
         return []
-    q = QuestionContext.ask(retriever, cleaned, TOPICS.quote_chars)
-    hits = retriever.article_hits(q.retrieval, article_ids)
+    return weigh_searched(model, QuestionContext.ask(retriever, cleaned, TOPICS.quote_chars), topic, article_ids)
+
+
+def weigh_searched(model: AnswerModel, q: QuestionContext, topic: str, article_ids: list[str]) -> list[TopicMatch]:
+    """The given articles weighed for a topic already searched (`q`)."""
+    hits = q.retriever.article_hits(q.retrieval, article_ids)
     out = []
     for candidate in weigh(q, hits, model.sentence.scores):
         article = candidate.hit.article
@@ -64,7 +69,8 @@ def weigh_topic(retriever: HybridRetriever, model: AnswerModel, topic: str, arti
 def match_topics(
     retriever: HybridRetriever, model: AnswerModel, topics: list[str], article_ids: list[str]
 ) -> dict[str, list[TopicMatch]]:
-    """topic → the given articles it matches, in article order."""
+    """topic → the given articles it matches, in article order (one topic at a time: the reference the
+    batched matching of bot/topic_batch.py is tested against)."""
     return {t: [m for m in weigh_topic(retriever, model, t, article_ids) if m.matched] for t in topics}
 
 

@@ -18,7 +18,8 @@ class RetrievalKnobs:
     candidates: int = 60  # passages taken from each retriever
     lexical_weight: float = 1.0  # scaled BM25 against cosine similarity (first release, bundled questions)
     support_weight: float = 0.1  # an article with several matching passages gains a little
-    text_cache_size: int = 4096  # normalised article texts and sentence vectors kept between questions
+    # normalised article texts, sentence vectors and articles' passage vectors kept between questions
+    text_cache_size: int = 4096
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,13 @@ class TopicKnobs:
     # generic nouns of the bundled titles (群众 0.41, 时间 0.38, 机构 0.40, 年度 0.49) fall below, subjects
     # (医保 0.62, 核酸 0.64, 图书馆 0.53) stay; informativeness is bot/evidence.py's, from jieba's dictionary
     keyboard_min_info: float = 0.5
+    # A push's topic matching stops after this long (bot/topic_batch.py); the topics not reached are skipped
+    # for that issue and counted in the log. One topic took 73 ms, so 1,000 chats with 20 topics of their own
+    # each took ≈ 24 min before the push could start.
+    plan_seconds: float = 60.0
+    # Topics embedded per model call: 1,000 topics took 40 s in batches of 32, 15 s in batches of 256 and
+    # 14.7 s in one of 1,000 (this machine, loaded), and the deadline is checked between calls.
+    batch_topics: int = 256
 
 
 TOPICS = TopicKnobs()

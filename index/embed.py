@@ -69,14 +69,15 @@ class Embedder:
             raise BulletinError(f"embedding model {self.model_name!r} does not say its vector dimension")
         return int(dimension)
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Embed texts into an (n, dimension) float32 array of unit vectors."""
+    def encode(self, texts: list[str], progress: bool = False, batch_size: int | None = None) -> np.ndarray:
+        """Embed texts into an (n, dimension) float32 array of unit vectors; `batch_size` overrides the
+        configured one (many short texts: 1,000 topics took 40 s in batches of 32, 15 s in batches of 256)."""
         model = self._loaded()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = model.encode(
             texts,
-            batch_size=self.batch_size,
+            batch_size=batch_size or self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=progress,
