@@ -61,7 +61,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except TelegramError as exc:  # only cosmetic: the answer matters more
         logger.info("could not send the typing action: %s", exc)
     started = time.perf_counter()
-    answer = await asyncio.to_thread(s.engine.ask, text)  # off the event loop: others keep being served
+    answer = await s.engine.ask_async(text)  # off the event loop, and its LLM wait holds no thread
     latency = (time.perf_counter() - started) * 1000
     lead = answer.parts[0] if answer.parts else (answer.related[0] if answer.related else None)
     log_id = s.log.record(  # only queued: a slow or failing log never holds up the reply
