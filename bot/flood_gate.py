@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
+from telegram.constants import CallbackQueryLimit
 from telegram.ext import ContextTypes
 
 from bot.services import render, services
@@ -33,7 +34,8 @@ async def admitted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         return True
     query = update.callback_query
     if query is not None:  # stops the client's spinner; a toast is shown to the presser only
-        await query.answer(html_to_text(await render(s, "flood", seconds=wait)))
+        notice = html_to_text(await render(s, "flood", seconds=wait))
+        await query.answer(notice[: CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH])  # Telegram's 200
     elif notify and update.effective_message is not None:
         await update.effective_message.reply_html(await render(s, "flood", seconds=wait))
     if notify:
