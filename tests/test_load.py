@@ -8,8 +8,9 @@ import time
 from collections import Counter
 
 import psutil
+import pytest
 
-from conftest import ADMIN, QUESTIONS
+from conftest import ADMIN, QUESTIONS, REPO
 from fake_telegram import BOT, callback, message
 
 QUESTION_TEXTS = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
@@ -71,6 +72,25 @@ async def test_commands_and_buttons_share_the_flood_budget(bot, fake_api):
     assert len(toasts) == 50 and all("操作太快" in t["text"] for t in toasts)  # each press told, on the button
     assert not fake_api.sent("editMessageText")
     assert "图书馆" in calm["text"] and waited < 3.0  # 300 answered /latest delayed it by 9.2 s
+
+
+@pytest.fixture
+def long_flood_notice(monkeypatch, tmp_path):
+    """A flood template of 300 characters and a budget of one, set before the `bot` fixture starts."""
+    edited = tmp_path / "templates.yaml"
+    text = (REPO / "config" / "templates.yaml").read_text("utf-8")
+    edited.write_text(text.replace("您操作太快了，请 {{ seconds }} 秒后再试。", "请稍候。" * 75), "utf-8")
+    monkeypatch.setenv("BULLETIN_TEMPLATES_PATH", str(edited))
+    monkeypatch.setenv("BULLETIN_FLOOD_LIMIT", "1")
+
+
+async def test_a_flooded_button_notice_fits_telegrams_callback_answer(long_flood_notice, bot, fake_api):
+    fake_api.push(message("/latest", 431))
+    first = (await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, 431))[0]
+    title = first["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    fake_api.push(callback(title, 431, markup=first["reply_markup"]))
+    toast = (await asyncio.to_thread(fake_api.wait_for, "answerCallbackQuery", 1))[0]
+    assert toast["text"] == "请稍候。" * 50  # Telegram refuses a callback answer over 200 characters
 
 
 async def test_admin_commands_refused_in_groups_too(bot, fake_api):
