@@ -127,7 +127,7 @@ async def preview_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await send_html(message_of(update), html.escape(PREVIEW_USAGE))
         return
     s = services(context)
-    answer = await asyncio.to_thread(s.engine.ask, question)
+    answer = await s.engine.ask_async(question)
     reply = await asyncio.to_thread(s.engine.render, answer)
     await send_html(message_of(update), f"{reply}\n\n<i>{html.escape(preview_line(answer))}</i>")
 

@@ -16,7 +16,7 @@ from typing import Literal
 from bot.answerability import AnswerModel, Outcome
 from bot.candidates import Candidate, QuestionContext, candidate_hits, weigh
 from bot.evidence import place_missing
-from bot.message import clean_question, social_act
+from bot.message import CONVERSATIONAL, clean_question, social_act
 from bot.quote import Quote
 from bot.recency import choose, newer_linked, outcome_probability, time_reference
 from bot.reranker import Reranker
@@ -163,9 +163,20 @@ def answer_question(
     reranker: Reranker | None = None,
 ) -> Answer:
     """Answer one resident question extractively, or say honestly that the bulletins do not answer it."""
-    answer = _answer(retriever, model, question, max_chars, today, reranker)
-    answer.path = "reranker" if reranker else "offline"
+    answer = conversational_answer(question) or _answer(retriever, model, question, max_chars, today, reranker)
+    answer.path = "reranker" if reranker and answer.reason not in CONVERSATIONAL else "offline"
     return answer
+
+
+def conversational_answer(question: str) -> Answer | None:
+    """The answer to a message that only greets, thanks or asks nothing (no search needed), else None."""
+    cleaned = clean_question(question)
+    social = social_act(cleaned)
+    if social:
+        return Answer(question=question, outcome="none", reason=social)
+    if not has_content(cleaned):
+        return Answer(question=question, outcome="none", reason="empty_question")
+    return None
 
 
 def _answer(
@@ -177,11 +188,6 @@ def _answer(
     reranker: Reranker | None,
 ) -> Answer:
     cleaned = clean_question(question)
-    social = social_act(cleaned)
-    if social:
-        return Answer(question=question, outcome="none", reason=social)
-    if not has_content(cleaned):
-        return Answer(question=question, outcome="none", reason="empty_question")
     parts = question_parts(cleaned)
     budget = max_chars if len(parts) == 1 else 2 * max_chars // (len(parts) + 1)
     whole = QuestionContext.ask(retriever, cleaned, budget, reranker)

@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot import admin, follow_handlers, handlers
 from bot.buttons import ARTICLE_PATTERN, FOLLOW_PATTERN, ISSUE_PATTERN, PAGE_PATTERN, VOTE_PATTERN
+from bot.flood_gate import limited
 from bot.push import push_job
 from bot.running import clear_running, mark_running
 from bot.services import Services
@@ -178,7 +179,7 @@ def build_application(services: Services) -> Application:
         ("unfollow", follow_handlers.unfollow_command),
         ("digest", follow_handlers.digest_command),
     ):
-        application.add_handler(CommandHandler(name, callback, filters=new))
+        application.add_handler(CommandHandler(name, limited(callback), filters=new))  # one budget per user
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))  # after the known
     asked = filters.TEXT | filters.CAPTION  # a photo's caption is a question too
     application.add_handler(MessageHandler(new & asked & ~filters.COMMAND, handlers.question))
@@ -192,8 +193,8 @@ def build_application(services: Services) -> Application:
         (ISSUE_PATTERN, follow_handlers.issue_button),
         (FOLLOW_PATTERN, follow_handlers.follow_button),
     ):
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
-    application.add_handler(CallbackQueryHandler(handlers.other_button))  # after the known kinds
+        application.add_handler(CallbackQueryHandler(limited(callback), pattern=pattern))
+    application.add_handler(CallbackQueryHandler(limited(handlers.other_button)))  # after the known kinds
     application.add_error_handler(handlers.error_handler)
     return application
 

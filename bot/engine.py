@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bot.answer import Answer, answer_question
+from bot.answer import Answer, answer_question, conversational_answer
 from bot.answerability import AnswerModel
-from bot.judge import judged_answer
+from bot.judge import judged_answer, judged_answer_async
 from bot.reply import render_answer
 from bot.reranker import Reranker
 from bot.retrieve import HybridRetriever, Mode
 from bot.selector import Selector
 from bot.settings import Settings
 from bot.templates import Templates
+from bot.tuning import ANSWER
 from index.embed import Embedder
 from index.store import IndexStore, Snapshot
 from index.types import Article, BulletinError
@@ -67,6 +70,7 @@ class Engine:
         self._model: AnswerModel | None = None
         self._loaded: Loaded | None = None
         self._reload_lock = threading.Lock()
+        self._answering = ThreadPoolExecutor(max_workers=ANSWER.workers, thread_name_prefix="answer")
         self.fallback: Fallback | None = None  # set while an older version serves in place of CURRENT's
 
     def warm_up(self) -> None:
@@ -151,12 +155,30 @@ class Engine:
     def ask(self, question: str, today: date | None = None, judges: Judges | None = None) -> Answer:
         """Answer one question from the index version current at the time of asking (with the configured
         judges, or the ones given: `eval` compares the decision paths on the same questions)."""
-        loaded, judges, today = self.loaded, judges or self.judges, today or date.today()
+        judges, today = judges or self.judges, today or date.today()
+        answer = self._offline(question, today, judges.reranker)
         max_chars = self.settings.answer_max_chars
-        answer = answer_question(
-            loaded.retriever, self.model, question, max_chars=max_chars, today=today, reranker=judges.reranker
-        )
         return judged_answer(answer, judges.selector, max_chars, today) if judges.selector else answer
+
+    async def ask_async(self, question: str) -> Answer:
+        """As `ask`, for the bot: the offline answer in the engine's own ANSWER.workers threads, then the LLM's
+        wait on the event loop, so neither holds a thread that /start, buttons or template renders need; a
+        greeting or a thanks (no search) is not queued behind other residents' questions."""
+        judges, today = self.judges, date.today()
+        answer = await asyncio.to_thread(conversational_answer, question)
+        if answer is None:
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(self._answering, self._offline, question, today, judges.reranker)
+        if judges.selector is None:
+            return answer
+        return await judged_answer_async(answer, judges.selector, self.settings.answer_max_chars, today)
+
+    def _offline(self, question: str, today: date, reranker: Reranker | None) -> Answer:
+        """The offline decision, from the index version current at the time of asking."""
+        max_chars = self.settings.answer_max_chars
+        return answer_question(
+            self.loaded.retriever, self.model, question, max_chars=max_chars, today=today, reranker=reranker
+        )
 
     def render(self, answer: Answer) -> str:
         """The reply text (Telegram HTML) for an answer; a greeting is answered with the greeting."""

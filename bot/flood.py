@@ -1,4 +1,5 @@
-"""Per-user flood limit: at most N questions a minute, each user counted alone."""
+"""Per-user flood limit: at most N updates a minute (questions, commands, button presses; bot/flood_gate.py),
+each user counted alone."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class FloodLimiter:
         self._lock = threading.Lock()
 
     def hit(self, user_id: int) -> Verdict:
-        """Count a question; a refusal notifies only the first time in a flood."""
+        """Count an update; a refusal notifies only the first time in a flood."""
         now = self._clock()
         with self._lock:
             stamps = self._seen.setdefault(user_id, deque())

@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.addressing import addressed_text, command_for_me, replies_to_bot
 from bot.buttons import answer_keyboard, decode_article, decode_vote, ticked_vote
+from bot.flood_gate import admitted
 from bot.message import CONVERSATIONAL
 from bot.pages import article_page
 from bot.reply import split_message
@@ -51,17 +52,14 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = addressed_text(message, context.bot.username, context.bot.id)
     if text is None or user is None:
         return
-    wait, notify = s.flood.hit(user.id)
-    if wait:
-        if notify:  # once per flood: a notice per message would flood the chat in turn
-            await send_html(message, await render(s, "flood", seconds=wait))
+    if not await admitted(update, context):  # counted only when meant for the bot (group chatter is not)
         return
     try:
         await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
     except TelegramError as exc:  # only cosmetic: the answer matters more
         logger.info("could not send the typing action: %s", exc)
     started = time.perf_counter()
-    answer = await asyncio.to_thread(s.engine.ask, text)  # off the event loop: others keep being served
+    answer = await s.engine.ask_async(text)  # off the event loop, and its LLM wait holds no thread
     latency = (time.perf_counter() - started) * 1000
     lead = answer.parts[0] if answer.parts else (answer.related[0] if answer.related else None)
     log_id = s.log.record(  # only queued: a slow or failing log never holds up the reply
@@ -83,7 +81,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not have: point to /help (in groups only when it names this bot)."""
-    if command_for_me(message_of(update), context.bot.username):
+    if command_for_me(message_of(update), context.bot.username) and await admitted(update, context):
         await send_html(message_of(update), await render(services(context), "unknown_command"))
 
 
@@ -92,7 +90,8 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = message_of(update)
     if message.chat.type != ChatType.PRIVATE and not replies_to_bot(message, context.bot.id):
         return
-    await send_html(message, await render(services(context), "non_text"))
+    if await admitted(update, context):
+        await send_html(message, await render(services(context), "non_text"))
 
 
 async def article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -3,27 +3,49 @@ citations as an offline answer; the offline answer itself when the model's reply
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date
 
 from bot.answer import Answer, AnswerPart, answer_part
 from bot.answerability import Outcome
 from bot.quote import article_sentences, quote_of
-from bot.selector import Selection, Selector, SelectorError, number_sentences
+from bot.selector import Numbered, Selection, Selector, SelectorError, number_sentences
 from bot.tuning import JUDGE
 
 
 def judged_answer(offline: Answer, selector: Selector, max_chars: int, today: date) -> Answer:
     """Ask the selector to choose among the top candidates' sentences (the offline answer has been decided
     already, so a failure costs nothing but the wait, at most BULLETIN_LLM_TIMEOUT)."""
-    shown = sorted(offline.candidates, key=lambda c: -c.probability)[: JUDGE.articles]
-    numbered = number_sentences(shown)
+    numbered = shown_sentences(offline)
     if not numbered:  # an empty question or no match: nothing to choose from
         return offline
     try:
         selection = selector.select(offline.question, numbered)
     except SelectorError:  # logged and counted by the selector
         return replace(offline, path="llm-fallback", prompt_version=selector.prompt.version)
+    return chosen_answer(offline, selection, selector, max_chars, today)
+
+
+async def judged_answer_async(offline: Answer, selector: Selector, max_chars: int, today: date) -> Answer:
+    """As `judged_answer`, for the bot: the wait is on the event loop, the quoting in a worker thread."""
+    numbered = shown_sentences(offline)
+    if not numbered:
+        return offline
+    try:
+        selection = await selector.select_async(offline.question, numbered)
+    except SelectorError:
+        return replace(offline, path="llm-fallback", prompt_version=selector.prompt.version)
+    return await asyncio.to_thread(chosen_answer, offline, selection, selector, max_chars, today)
+
+
+def shown_sentences(offline: Answer) -> list[Numbered]:
+    """The numbered sentences of the top candidates, as the model is shown them."""
+    return number_sentences(sorted(offline.candidates, key=lambda c: -c.probability)[: JUDGE.articles])
+
+
+def chosen_answer(offline: Answer, selection: Selection, selector: Selector, max_chars: int, today: date) -> Answer:
+    """The answer quoting the selection, marked with the prompt version that made it."""
     answer = selection_answer(offline, selection, max_chars, today)
     answer.prompt_version = selector.prompt.version
     return answer

@@ -4,13 +4,15 @@ named sentences verbatim, and any reply that is not exactly a valid choice is re
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.resources
 import json
 import logging
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,7 +175,8 @@ class Selector:
         self.prompt = Prompt.load(settings.llm_prompt_path)
         self._key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
         self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
-        # the call runs in a pool so the wait is bounded by the timeout even for a server that trickles bytes
+        # the LLM's own bounded pool: its calls never take a thread of asyncio's default pool (template renders,
+        # offline answers), and the wait is bounded by the timeout even for a server that trickles bytes
         self._pool = ThreadPoolExecutor(max_workers=JUDGE.workers, thread_name_prefix="llm-selector")
         self._lock = threading.Lock()
         self.calls = 0
@@ -181,28 +184,61 @@ class Selector:
         self.last_failure = ""
 
     def select(self, question: str, numbered: list[Numbered]) -> Selection:
-        """The model's valid choice among the numbered sentences; SelectorError (logged, counted) otherwise."""
+        """The model's valid choice among the numbered sentences; SelectorError (logged, counted) otherwise.
+        Blocks the calling thread (the command line); the bot uses `select_async`."""
+        future = self._submit(question, numbered)
+        try:
+            try:
+                content = future.result(timeout=self.timeout)
+            except FutureTimeout:
+                raise self._late(future) from None
+            return parse_reply(content, numbered)
+        except Exception as exc:  # any failure falls back and is counted ("["*60000 raised RecursionError out)
+            raise self._failed(exc) from None
+
+    async def select_async(self, question: str, numbered: list[Numbered]) -> Selection:
+        """As `select`, waited for on the event loop: a question waiting for the model holds no thread that
+        /start, a button or a template render needs (12 questions to a silent endpoint, 8 s timeout, held
+        asyncio's default pool for 21 s, another resident's /start as long)."""
+        future = self._submit(question, numbered)
+        try:
+            try:
+                content = await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+            except TimeoutError:
+                raise self._late(future) from None
+            return parse_reply(content, numbered)
+        except Exception as exc:
+            raise self._failed(exc) from None
+
+    def _submit(self, question: str, numbered: list[Numbered]) -> Future[str]:
+        """Count the call and queue it for one of the JUDGE.workers threads, with its deadline."""
         with self._lock:
             self.calls += 1
         # identity-card, bank-card and mobile numbers never leave the machine (the log masks them too)
         messages = self.prompt.messages(redact(question), format_sentences(numbered))
-        try:
-            future = self._pool.submit(self._post, messages)
-            try:
-                content = future.result(timeout=self.timeout)
-            except FutureTimeout:
-                future.cancel()
-                raise SelectorError(f"no reply within {self.timeout:g} s") from None
-            return parse_reply(content, numbered)
-        except Exception as exc:  # any failure falls back and is counted ("["*60000 raised RecursionError out)
-            reason = self._redacted(str(exc) if isinstance(exc, SelectorError) else f"{type(exc).__name__}: {exc}")
-            with self._lock:
-                self.failures += 1
-                self.last_failure = reason
-            logger.warning("LLM selector at %s: %s; the offline decision answers", self.shown_url, reason)
-            raise SelectorError(reason) from None
+        return self._pool.submit(self._post, messages, time.monotonic() + self.timeout)
 
-    def _post(self, messages: list[dict[str, str]]) -> str:
+    def _late(self, future: Future[str]) -> SelectorError:
+        """The error of a call not answered in time: still queued (every slot busy) or sent and unanswered."""
+        if future.cancel():  # it never started: the slot never came, and now it never will
+            return SelectorError(f"no free LLM slot within {self.timeout:g} s ({JUDGE.workers} calls in flight)")
+        return SelectorError(f"no reply within {self.timeout:g} s")
+
+    def _failed(self, exc: Exception) -> SelectorError:
+        """Log and count a failure; the error to raise, its text without the key or the URL's password."""
+        reason = self._redacted(str(exc) if isinstance(exc, SelectorError) else f"{type(exc).__name__}: {exc}")
+        with self._lock:
+            self.failures += 1
+            self.last_failure = reason
+        logger.warning("LLM selector at %s: %s; the offline decision answers", self.shown_url, reason)
+        return SelectorError(reason)
+
+    def _post(self, messages: list[dict[str, str]], deadline: float) -> str:
+        """POST one request and read the reply until `deadline` at the latest (a server trickling bytes
+        keeps no worker past it, so a slot frees when the resident stops waiting)."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SelectorError(f"no reply within {self.timeout:g} s")
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -211,7 +247,7 @@ class Selector:
         }
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         try:
-            with self._client.stream("POST", self.url, json=body, headers=headers) as response:
+            with self._client.stream("POST", self.url, json=body, headers=headers, timeout=left) as response:
                 if response.status_code != 200:
                     raise SelectorError(f"HTTP {response.status_code} {response.reason_phrase}")
                 data = bytearray()
@@ -219,6 +255,8 @@ class Selector:
                     data += chunk
                     if len(data) > JUDGE.max_reply_bytes:
                         raise SelectorError(f"reply longer than {JUDGE.max_reply_bytes} bytes")
+                    if time.monotonic() > deadline:
+                        raise SelectorError(f"no reply within {self.timeout:g} s")
         except httpx.TimeoutException:
             raise SelectorError(f"no reply within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:

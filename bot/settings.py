@@ -69,7 +69,10 @@ class Settings(BaseSettings):
         frozenset(), description="addresses of reverse proxies whose X-Forwarded-Proto the console believes"
     )
     reload_interval: float = Field(10.0, gt=0, description="seconds between index checks")
-    flood_limit: int = Field(8, ge=1, description="questions per user per minute")
+    # one budget for questions, commands and button presses: reading the longest article (30,000 characters,
+    # 20 pages of 1,500) through is a question, 原文 and 19 page turns; a flood's 30 replies then take about
+    # 1 s of Telegram's 30 messages a second from the other users (300 answered /latest took 9.2 s)
+    flood_limit: int = Field(30, ge=1, description="questions, commands and button presses per user per minute")
     log_retention_days: int = Field(180, ge=1)
     log_key: SecretStr | None = Field(None, description="master key of the question log's user pseudonyms")
     log_key_period: Literal["day", "week", "month"] = "month"

@@ -63,6 +63,9 @@ class AnswerKnobs:
     related_limit: int = 3
     related_floor_share: float = 0.5  # titles suggested with a refusal need half the "related" probability
     max_parts: int = 3  # a question with several parts ("…在哪？电话多少") is also answered part by part
+    # offline answers computed at once, in the bot's own pool: they are CPU-bound (one core each), and in
+    # asyncio's default pool 24 questions at once kept /start waiting 10 s behind them on a 2-core machine
+    workers: int = 2
 
 
 @dataclass(frozen=True)

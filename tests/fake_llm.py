@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 
 NUMBERED = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
-Mode = Literal["select", "none", "malformed", "unknown", "slow", "error", "nested"]
+Mode = Literal["select", "none", "malformed", "unknown", "slow", "error", "nested", "silent"]
 
 
 class _Server(ThreadingHTTPServer):
@@ -29,6 +29,7 @@ class FakeLlm:
         self.delay = delay  # how long "slow" keeps the bot waiting
         self.requests: list[tuple[dict, dict[str, str]]] = []
         self.chosen: list[str] = []  # the sentence texts the last "select" reply named
+        self._stopped = threading.Event()  # "silent" holds every request open until stop()
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -41,6 +42,7 @@ class FakeLlm:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -75,6 +77,9 @@ class FakeLlm:
                     return self._send(500, {"error": "internal"})
                 if fake.mode == "slow":
                     time.sleep(fake.delay)
+                if fake.mode == "silent":  # accepts the request and never answers
+                    fake._stopped.wait()
+                    return
                 user = next(m["content"] for m in body["messages"] if m["role"] == "user")
                 reply = {"choices": [{"index": 0, "message": {"role": "assistant", "content": fake.content(user)}}]}
                 self._send(200, reply)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 
 import psutil
+import pytest
 
-from conftest import ADMIN, QUESTIONS
-from fake_telegram import BOT, message
+from conftest import ADMIN, QUESTIONS, REPO
+from fake_telegram import BOT, callback, message
 
 QUESTION_TEXTS = [json.loads(line)["question"] for line in QUESTIONS.read_text("utf-8").splitlines()]
 
@@ -40,9 +42,55 @@ async def test_flood_limit_applies_per_user(bot, fake_api):
     await asyncio.to_thread(fake_api.wait_for, "sendMessage", limit + 1, 401)
     calm = await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, 402)
     await asyncio.sleep(1.0)  # further notices would arrive now
-    flooded = [p["text"] for p in fake_api.sent("sendMessage", 401) if "提问太快" in p["text"]]
+    flooded = [p["text"] for p in fake_api.sent("sendMessage", 401) if "操作太快" in p["text"]]
     assert len(flooded) == 1 and len(fake_api.sent("sendMessage", 401)) == limit + 1  # one notice per flood
-    assert "提问太快" not in calm[0]["text"] and "图书馆" in calm[0]["text"]
+    assert "操作太快" not in calm[0]["text"] and "图书馆" in calm[0]["text"]
+
+
+async def test_commands_and_buttons_share_the_flood_budget(bot, fake_api):
+    """300 /latest and 50 presses of a title button from one user: the budget's worth answered, one notice,
+    the flooded presses a toast each (no message); another user's question is answered promptly."""
+    limit, flooder, calm_user, calm_question = bot.settings.flood_limit, 421, 422, "区图书馆开门了吗"
+    bot.engine.ask(calm_question)  # warm: the wait measured is the queue's, not the first question's caches
+    fake_api.push(message("/latest", flooder))
+    first = (await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, flooder))[0]
+    title = first["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    for _ in range(299):
+        fake_api.push(message("/latest", flooder))
+    for _ in range(50):
+        fake_api.push(callback(title, flooder, markup=first["reply_markup"]))
+    pushed = time.monotonic()
+    fake_api.push(message(calm_question, calm_user))
+    calm = (await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, calm_user))[0]
+    waited = next(t for (m, p), t in zip(fake_api.calls, fake_api.times) if p.get("chat_id") == calm_user) - pushed
+    toasts = await asyncio.to_thread(fake_api.wait_for, "answerCallbackQuery", 50)
+    await asyncio.sleep(1.0)  # anything more would arrive now
+    sent = fake_api.sent("sendMessage", flooder)
+    notices = [p for p in sent if "操作太快" in p["text"]]
+    print(f"the other user's answer after {waited:.2f} s; the flooder got {len(sent)} messages")
+    assert len(notices) == 1 and len(sent) == limit + 1  # the budget's worth of /latest, one notice
+    assert len(toasts) == 50 and all("操作太快" in t["text"] for t in toasts)  # each press told, on the button
+    assert not fake_api.sent("editMessageText")
+    assert "图书馆" in calm["text"] and waited < 3.0  # 300 answered /latest delayed it by 9.2 s
+
+
+@pytest.fixture
+def long_flood_notice(monkeypatch, tmp_path):
+    """A flood template of 300 characters and a budget of one, set before the `bot` fixture starts."""
+    edited = tmp_path / "templates.yaml"
+    text = (REPO / "config" / "templates.yaml").read_text("utf-8")
+    edited.write_text(text.replace("您操作太快了，请 {{ seconds }} 秒后再试。", "请稍候。" * 75), "utf-8")
+    monkeypatch.setenv("BULLETIN_TEMPLATES_PATH", str(edited))
+    monkeypatch.setenv("BULLETIN_FLOOD_LIMIT", "1")
+
+
+async def test_a_flooded_button_notice_fits_telegrams_callback_answer(long_flood_notice, bot, fake_api):
+    fake_api.push(message("/latest", 431))
+    first = (await asyncio.to_thread(fake_api.wait_for, "sendMessage", 1, 431))[0]
+    title = first["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    fake_api.push(callback(title, 431, markup=first["reply_markup"]))
+    toast = (await asyncio.to_thread(fake_api.wait_for, "answerCallbackQuery", 1))[0]
+    assert toast["text"] == "请稍候。" * 50  # Telegram refuses a callback answer over 200 characters
 
 
 async def test_admin_commands_refused_in_groups_too(bot, fake_api):

@@ -182,7 +182,7 @@ def test_slow_branch_at_run_time_is_stopped(template_file):
     )
     templates = Templates(template_file)
     started = time.monotonic()
-    assert templates.render("flood", seconds=7) == "您提问太快了，请稍后再试。"
+    assert templates.render("flood", seconds=7) == "您操作太快了，请稍后再试。"
     assert time.monotonic() - started < 4
 
 
