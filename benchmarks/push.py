@@ -28,13 +28,13 @@ from itertools import islice
 from pathlib import Path
 
 from benchmarks.sections import write_results
-from bot.app import build_application
-from bot.cli_serve import make_services
+from bot.cli.serve import make_services
 from bot.engine import Engine
-from bot.follow_store import FollowStore
-from bot.push import plan_push
+from bot.following.push import plan_push
+from bot.following.store import FollowStore
+from bot.following.topics import issue_articles, match_topics
 from bot.settings import load_settings
-from bot.topics import issue_articles, match_topics
+from bot.telegram.app import build_application
 from bot.tuning import TOPICS
 from index.builder import IndexBuilder, bulletin_files
 from index.embed import Embedder
@@ -148,11 +148,11 @@ def measure_topics(chats: int, per_chat: int, out: Path) -> dict:
             store.follow(chat, topic)
     store.plan("old", "baseline", [i for i in snapshot.issues if i != new], [])
     skipped = Skipped()
-    logging.getLogger("bot.push").addHandler(skipped)
+    logging.getLogger("bot.following.push").addHandler(skipped)
     started = time.monotonic()
     plan = plan_push(engine, store)
     plan_s = time.monotonic() - started
-    logging.getLogger("bot.push").removeHandler(skipped)
+    logging.getLogger("bot.following.push").removeHandler(skipped)
     # afterwards, so one topic at a time finds the issue's sentences embedded (it is not slowed by them)
     sample = topics[:: max(1, len(topics) // 40)][:40]
     started = time.monotonic()

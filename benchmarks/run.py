@@ -24,8 +24,8 @@ import numpy as np
 
 from benchmarks.generate import ARTICLES_PER_ISSUE, generate, heading_file
 from benchmarks.sections import write_results
+from bot.answering.retrieve import MODES, HybridRetriever
 from bot.engine import Engine
-from bot.retrieve import MODES, HybridRetriever
 from bot.settings import available_cores, load_settings
 from index.builder import IndexBuilder, bulletin_files
 from index.embed import Embedder

@@ -10,15 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bot.answer import Answer, answer_question, conversational_answer
-from bot.answerability import AnswerModel
-from bot.judge import judged_answer, judged_answer_async
-from bot.reply import render_answer
-from bot.reranker import Reranker
-from bot.retrieve import HybridRetriever, Mode
-from bot.selector import Selector
+from bot.answering.answer import Answer, answer_question, conversational_answer
+from bot.answering.answerability import AnswerModel
+from bot.answering.reranker import Reranker
+from bot.answering.retrieve import HybridRetriever, Mode
+from bot.judge.judged import judged_answer, judged_answer_async
+from bot.judge.selector import Selector
+from bot.replies.reply import render_answer
+from bot.replies.templates import Templates
 from bot.settings import Settings
-from bot.templates import Templates
 from bot.tuning import ANSWER
 from index.embed import Embedder
 from index.store import IndexStore, Snapshot

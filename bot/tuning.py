@@ -24,7 +24,7 @@ class RetrievalKnobs:
 
 @dataclass(frozen=True)
 class SpellingKnobs:
-    """When a question word is taken for a pinyin-input typo of a word the bulletins use (bot/spelling.py).
+    """When a question word is taken for a pinyin-input typo of a word the bulletins use (bot/answering/spelling.py).
 
     Set from the jieba dictionary frequencies of the typo words in every question set up to holdout5
     (the first set measured with it is samples/eval/holdout6): real typos are words jieba does not know
@@ -83,7 +83,8 @@ class LinkKnobs:
 
 @dataclass(frozen=True)
 class JudgeKnobs:
-    """The optional judge (bot/selector.py, bot/reranker.py). Set by reasoning, not fitted: the LLM sees enough
+    """The optional judge (bot/judge/selector.py, bot/answering/reranker.py). Set by reasoning, not fitted:
+    the LLM sees enough
     to choose (when the top article is wrong, the right one is usually 2nd or 3rd; README "Where it still
     fails") in a prompt that stays short (on the trust questions a median of 1,500 characters, at most 2,300:
     about 1,000–2,000 tokens). The reranker's own answer
@@ -98,7 +99,9 @@ class JudgeKnobs:
     workers: int = 4  # LLM calls in flight at once; more questions wait (each at most the timeout)
     depth: int = 10  # retrieved articles the reranker rescores
     passages: int = 3  # of each, its best-matching passages scored
-    target_oos_answered: float = 0.10  # the reranker threshold's target, as for the answer model (bot/fit.py)
+    target_oos_answered: float = (
+        0.10  # the reranker threshold's target, as for the answer model (bot/evaluation/fit.py)
+    )
 
 
 RETRIEVAL = RetrievalKnobs()
@@ -112,7 +115,7 @@ MODEL_PATH = Path(__file__).with_name("answerability.json")
 
 @dataclass(frozen=True)
 class TopicKnobs:
-    """When a followed topic matches an article of a new issue (bot/topics.py)."""
+    """When a followed topic matches an article of a new issue (bot/following/topics.py)."""
 
     # The answerability probability a topic's quote of an article must reach. Fitted on the tune split of
     # samples/eval/topics.jsonl (84 of its 150 pairs, 45 should match; split by sha256 of the id) by
@@ -126,9 +129,9 @@ class TopicKnobs:
     keyboard_size: int = 8  # topics offered by /follow without an argument
     keyboard_min_titles: int = 2
     # generic nouns of the bundled titles (群众 0.41, 时间 0.38, 机构 0.40, 年度 0.49) fall below, subjects
-    # (医保 0.62, 核酸 0.64, 图书馆 0.53) stay; informativeness is bot/evidence.py's, from jieba's dictionary
+    # (医保 0.62, 核酸 0.64, 图书馆 0.53) stay; informativeness is bot/answering/evidence.py's, from jieba's dictionary
     keyboard_min_info: float = 0.5
-    # A push's topic matching stops after this long (bot/topic_batch.py); the topics not reached are skipped
+    # A push's topic matching stops after this long (bot/following/topic_batch.py); the topics not reached are skipped
     # for that issue and counted in the log. One topic took 73 ms, so 1,000 chats with 20 topics of their own
     # each took ≈ 24 min before the push could start.
     plan_seconds: float = 60.0

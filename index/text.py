@@ -66,31 +66,31 @@ PASSAGE_END = re.compile(f"(?:{char_class(STOPS + SEMICOLONS)}|{ELLIPSIS}+){char
 # A sentence longer than a passage is split after its commas and colons instead.
 PASSAGE_CLAUSE_END = re.compile(f"(?<={char_class(COMMAS + COLONS)})")
 
-# --- quotes (bot/quote.py) --------------------------------------------------------------------
+# --- quotes (bot/answering/quote.py) --------------------------------------------------------------------
 
 # A quote sentence ends at 。！？ (not at ；: its clauses often carry one fact together), or at an
 # ellipsis of two or more "…" ("……"; a single … is often an abbreviation inside a sentence).
 QUOTE_END = re.compile(f"(?:{char_class(STOPS)}|{ELLIPSIS}{{2,}}){char_class(BRACKET_CLOSERS)}*")
 
-# --- facts (bot/facts.py) ---------------------------------------------------------------------
+# --- facts (bot/answering/facts.py) ---------------------------------------------------------------------
 
 # A fact counts only in a clause naming the question's topic: split (zero-width) after 。！？；
 FACT_CLAUSE_END = re.compile(f"(?<={char_class(STOPS + SEMICOLONS)})")
 
-# --- question parts (bot/answer.py) -----------------------------------------------------------
+# --- question parts (bot/answering/answer.py) -----------------------------------------------------------
 
 # A question with several parts ("…在哪发现的？以后再看到该打哪个电话") is also answered part by part:
 # split at runs of 。！？；
 QUESTION_PART_SPLIT = re.compile(f"{char_class(STOPS + SEMICOLONS)}+")
 
-# --- long messages (bot/message.py) ----------------------------------------------------------
+# --- long messages (bot/answering/message.py) ----------------------------------------------------------
 
 # A message longer than a question is read from the last question it asks: split (zero-width) after 。！？;
 # the question is the sentence ending at the last ？
 MESSAGE_SENTENCE_END = re.compile(f"(?<={char_class(STOPS)})")
 QUESTION_MARKS = re.compile(f"{char_class('？?')}+")
 
-# --- 原文 pages (bot/pages.py) -----------------------------------------------------------------
+# --- 原文 pages (bot/telegram/pages.py) -----------------------------------------------------------------
 
 # Pages are cut between sentences (at 。！？；… with their closers, ASCII quotes too, and the
 # spaces after them) or at paragraph breaks; a page never needs the ；-clauses kept together.

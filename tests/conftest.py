@@ -96,9 +96,9 @@ def fake_api():
 
 @pytest.fixture
 async def bot(data_dir, fake_api, embedder, monkeypatch, caplog):
-    from bot.app import build_application, protect_token_in_logs
-    from bot.cli_serve import make_services
+    from bot.cli.serve import make_services
     from bot.settings import load_settings
+    from bot.telegram.app import build_application, protect_token_in_logs
 
     """A running bot: initialize, post_init, start polling, start; torn down the same way."""
     monkeypatch.setenv("BULLETIN_TELEGRAM_TOKEN", TOKEN)

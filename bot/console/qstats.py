@@ -1,4 +1,4 @@
-"""Read-only views of the question log (bot/qlog.py's questions.sqlite) for the questions pages."""
+"""Read-only views of the question log (bot/log/questions.py's questions.sqlite) for the questions pages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from bot.message import CONVERSATIONAL
+from bot.answering.message import CONVERSATIONAL
 
 LOG_FILE = "questions.sqlite"
 # the log's reason column → the reply's outcome (every other reason got the no-answer reply)

@@ -10,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.answering.message import MAX_QUESTION_CHARS
 from bot.console.chart import day_chart
 from bot.console.limits import QUESTION_DAYS, QUESTION_ROWS
 from bot.console.qstats import OUTCOME_NAMES, QuestionStats
 from bot.console.telegram_view import telegram_html
 from bot.console.web import console, field, page, posted, who
-from bot.message import MAX_QUESTION_CHARS
-from bot.templates import TemplateError
+from bot.replies.templates import TemplateError
 from index.types import BulletinError
 
 logger = logging.getLogger(__name__)

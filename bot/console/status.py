@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from bot.console.qstats import QuestionStats
 from bot.console.web import Console, console, page, who
-from bot.follow_store import PushSummary
-from bot.push import push_line
+from bot.following.push import push_line
+from bot.following.store import PushSummary
 from bot.running import running_since
 from bot.settings import local_time
 from index.types import BulletinError

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 from markupsafe import Markup
 
-from bot.html_check import TAGS
+from bot.replies.html_check import TAGS
 
 SAFE_LINK = ("http://", "https://", "tg://")
 

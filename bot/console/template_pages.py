@@ -11,7 +11,7 @@ from starlette.routing import Route
 from bot.console.telegram_view import telegram_html
 from bot.console.template_store import TemplateStore
 from bot.console.web import Who, console, field, page, posted, who
-from bot.templates import TemplateError
+from bot.replies.templates import TemplateError
 
 
 def _store(request: Request) -> TemplateStore:

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from bot.console.limits import TEMPLATE_VERSIONS_KEPT
+from bot.replies.template_check import samples
+from bot.replies.templates import DEFAULT_PATH, TemplateError, Templates
 from bot.settings import Settings
-from bot.template_check import samples
-from bot.templates import DEFAULT_PATH, TemplateError, Templates
 
 FOLDER = "template_versions"
 VERSION_NAME = re.compile(r"\d{8}-\d{6}(-\d+)?\.yaml")
