@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.render import PdfLayout, issue_sections, render_pdf
-from benchmarks.sections import write_results
+from benchmarks.sections import PDF_RESULTS, write_results
 from bot.settings import available_cores
 from index.builder import IndexBuilder
 from index.embed import Embedder
@@ -30,8 +30,6 @@ from index.types import Section
 
 HERE = Path(__file__).resolve().parent
 BASE_ISSUE = HERE.parent / "samples" / "eval" / "holdout" / "2023-04-10.txt"
-PDF_RESULTS = HERE / "pdf_results.json"
-PDF_HEADING = "## Adding a PDF issue"
 PAGES = 12
 LAYOUT = PdfLayout(columns=2, title_size=13.0)
 MAX_BYTES = 10**8
@@ -87,22 +85,6 @@ def measure(work: Path) -> dict:
         "beyond_embedding_s": round(add_s - embedder.encode_seconds, 2),
         "cores": available_cores(),
     }
-
-
-def pdf_section() -> str:
-    """The RESULTS.md section for the saved PDF measurement ('' when there is none)."""
-    if not PDF_RESULTS.exists():
-        return ""
-    r = json.loads(PDF_RESULTS.read_text("utf-8"))
-    return (
-        f"\n{PDF_HEADING}\n\n`python -m benchmarks.pdf_add`: `index add` of a {r['pages']}-page two-column PDF "
-        "(running headers, page numbers, CJK text; typeset by `benchmarks/render.py` from the bundled "
-        f"articles) to an index of one issue, on {r['cores']} cores, model loaded. Target: ≤ 10 s beyond embedding.\n\n"
-        "| pages | PDF KB | articles | characters | passages embedded | read + repair s | add s | "
-        "of which embedding s | beyond embedding s |\n|---|---|---|---|---|---|---|---|---|\n"
-        f"| {r['pages']} | {r['pdf_kb']} | {r['articles']} | {r['chars']:,} | {r['passages_embedded']} | "
-        f"{r['parse_s']} | {r['add_s']} | {r['embed_s']} | **{r['beyond_embedding_s']}** |\n"
-    )
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from benchmarks.sections import write_results
+from benchmarks.sections import PUSH_RESULTS, write_results
 from bot.cli.serve import make_services
 from bot.engine import Engine
 from bot.following.push import plan_push
@@ -47,8 +47,6 @@ from fake_telegram import FakeBotApi  # noqa: E402 (the tests' fake server, foun
 
 TOKEN = "123456:benchmark-token"
 ISSUE = REPO / "tests" / "data" / "2023-03-27.txt"
-HEADING = "## Pushing a new issue to followers"
-PUSH_RESULTS = HERE / "push_results.json"
 
 
 def most_in_one_second(times: list[float]) -> int:
@@ -174,43 +172,6 @@ def measure_topics(chats: int, per_chat: int, out: Path) -> dict:
         "one_at_a_time_ms_per_topic": round(1000 * one_at_a_time, 1),
         "one_at_a_time_s_all": round(one_at_a_time * len(topics)),
     }
-
-
-def topics_table(result: dict) -> str:
-    return (
-        f"\n`python -m benchmarks.push --topics {result['topics_per_chat']}`: planning only (`plan_push`), "
-        f"{result['chats']:,} chats each following {result['topics_per_chat']} topics no other chat follows "
-        f"({result['distinct_topics']:,} distinct topics of two bulletin words), the latest bundled issue "
-        f"({result['issue_articles']} articles) new; matching is capped at TOPICS.plan_seconds "
-        f"({result['cap_s']:.0f} s), the topics not reached skipped and counted in the log. *one at a time*: "
-        "the previous matching (one model call per topic), measured on 40 of the topics.\n\n"
-        "| case | plan s | topics weighed | skipped | messages | ms a topic | one at a time: ms a topic | … all |\n"
-        "|---|---|---|---|---|---|---|---|\n"
-        f"| {result['chats']:,} chats × {result['topics_per_chat']} distinct topics: planned in ≤ "
-        f"{result['cap_s']:.0f} s | {result['plan_s']} | {result['weighed']:,} | {result['skipped']:,} | "
-        f"{result['messages']:,} | {result['batched_ms_per_topic']} | {result['one_at_a_time_ms_per_topic']} | "
-        f"{result['one_at_a_time_s_all'] / 60:.0f} min |\n"
-    )
-
-
-def push_section() -> str:
-    """The RESULTS.md section for the saved push measurement ('' when there is none)."""
-    if not PUSH_RESULTS.exists():
-        return ""
-    result = json.loads(PUSH_RESULTS.read_text("utf-8"))
-    topics = topics_table(result["topics"]) if "topics" in result else ""
-    return (
-        f"\n{HEADING}\n\n`python -m benchmarks.push --followers {result['followers']}`: the real Application "
-        "(AIORateLimiter, job queue) against the tests' fake Bot API on 127.0.0.1; every follower follows 医保 "
-        "(every fourth also /digest on); `index add` of a small issue while serving. *plan*: from the version "
-        "switch to the outbox written (topic matching, rendering, one transaction); *send*: from then to the "
-        "last message recorded sent.\n\n"
-        "| followers | messages sent | failed | plan s | send s | messages/s held | most in any 1 s |\n"
-        "|---|---|---|---|---|---|---|\n"
-        f"| {result['followers']:,} | {result['messages']:,} | {result['failed']} | {result['plan_s']} | "
-        f"{result['send_s']} | {result['per_second']} | {result['max_in_one_second']} |\n"
-        f"{topics}"
-    )
 
 
 def main() -> None:

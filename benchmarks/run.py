@@ -23,7 +23,7 @@ import faiss
 import numpy as np
 
 from benchmarks.generate import ARTICLES_PER_ISSUE, generate, heading_file
-from benchmarks.sections import write_results
+from benchmarks.sections import PARSE_RESULTS, write_results
 from bot.answering.retrieve import MODES, HybridRetriever
 from bot.engine import Engine
 from bot.settings import available_cores, load_settings
@@ -34,8 +34,6 @@ from index.store import IndexStore
 HERE = Path(__file__).resolve().parent
 QUESTIONS = HERE.parent / "samples" / "eval" / "questions.jsonl"
 ROUNDS = 3  # each question asked this many times per mode for the latency percentiles
-PARSE_RESULTS = HERE / "parse_results.json"
-PARSE_HEADING = "## Parsing one large file"
 
 
 def folder_mb(folder: Path) -> float:
@@ -127,27 +125,6 @@ def parse_benchmark(headings: int, out: Path) -> dict:
         cwd=HERE.parent,
     )
     return {"headings": headings, **json.loads(done.stdout.strip().splitlines()[-1])}
-
-
-def parse_section() -> str:
-    """The RESULTS.md section for the saved parse measurements ('' when there are none)."""
-    if not PARSE_RESULTS.exists():
-        return ""
-    rows = json.loads(PARSE_RESULTS.read_text("utf-8"))
-    lines = [
-        "| headings | file MB | articles | fragments removed | parse s | peak RSS MB (whole process) |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['headings']:,} | {r['file_mb']} | {r['articles']:,} | {r['fragments_removed']} | {r['seconds']} | "
-        f"{r['peak_rss_mb']} |"
-        for r in rows
-    ]
-    return (
-        f"\n{PARSE_HEADING}\n\n`python -m benchmarks.run --parse-headings 10000`: one issue file of short "
-        "articles (a heading and one or two bundled sentences each), parsed by `parse_issue` (decoding, "
-        "paragraph repair, the pasted-fragment cleaner) in a fresh process.\n\n" + "\n".join(lines) + "\n"
-    )
 
 
 BUILD_FIELDS = ("articles", "passages", "build_s", "passages_per_s", "index_mb", "add_issue_s", "add_issue_embedded")

@@ -106,3 +106,33 @@ def test_every_module_imports(top):
     package = importlib.import_module(top)
     for info in pkgutil.walk_packages(package.__path__, prefix=f"{top}."):
         importlib.import_module(info.name)
+
+
+def test_the_benchmarks_import_no_circle():
+    """benchmarks/sections.py writes RESULTS.md for every benchmark and imports none of them."""
+    graph = {}
+    for path in sorted((REPO / "benchmarks").glob("*.py")):
+        module = f"benchmarks.{path.stem}"
+        graph[module] = {m for m in imports_of_any(path) if m.startswith("benchmarks.") and m in known_benchmarks()}
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"circle: {' -> '.join(path + (module,))}"
+        for other in graph.get(module, ()):
+            visit(other, path + (module,))
+
+    for module in graph:
+        visit(module, ())
+
+
+def known_benchmarks() -> set[str]:
+    return {f"benchmarks.{p.stem}" for p in (REPO / "benchmarks").glob("*.py")}
+
+
+def imports_of_any(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
