@@ -226,7 +226,7 @@ def test_a_pasted_link_keeps_its_text_and_loses_its_address(engine):
 
 @pytest.mark.parametrize("asked", ["你好，医保能在网上办吗？", "在吗？医保能在网上办吗？", "hi, 医保能在网上办吗？"])
 def test_a_greeting_before_a_question_is_left_out_of_the_search(asked):
-    """ "你好，HPV疫苗在哪打" fell to "none" with 你好 searched (found by a helper)."""
+    """ "你好，HPV疫苗在哪打" fell to "none" with 你好 searched."""
     assert clean_question(asked) == clean_question("医保能在网上办吗？")
     assert clean_question("history of the library") == "history of the library"  # "hi" is a word of its own
 
