@@ -122,3 +122,15 @@ async def bot(data_dir, fake_api, embedder, monkeypatch, caplog):
     services.log.close()
     services.follows.close()
     assert TOKEN not in caplog.text  # the token never reaches a log line
+
+
+def serve_env(data_dir, base_url: str, token: str) -> dict:
+    """The environment of a real `serve` process: this checkout, the data dir, the token and the Bot API."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_")}
+    return env | {
+        "PYTHONPATH": str(REPO),
+        "BULLETIN_DATA_DIR": str(data_dir),
+        "BULLETIN_TELEGRAM_TOKEN": token,
+        "BULLETIN_TELEGRAM_BASE_URL": base_url,
+        "BULLETIN_EMBEDDING_THREADS": "1",
+    }

@@ -10,14 +10,12 @@ import subprocess
 import sys
 import time
 
-from test_serve import serve_env
-
 from bot.following.push import CONCURRENCY
 from bot.following.store import FollowStore
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
-from conftest import KEEP_VERSIONS, MAX_FILE_BYTES, REPO, TOKEN
+from conftest import KEEP_VERSIONS, MAX_FILE_BYTES, REPO, TOKEN, serve_env
 
 ISSUE = REPO / "tests" / "data" / "2023-03-27.txt"
 FOLLOWERS = list(range(5000, 5040))

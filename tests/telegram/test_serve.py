@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
 import signal
 import socket
@@ -17,21 +16,10 @@ import pytest
 from index.builder import IndexBuilder
 from index.store import IndexStore
 
-from conftest import KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, REPO, TOKEN
+from conftest import KEEP_VERSIONS, MAX_FILE_BYTES, NEW_ISSUE, TOKEN, serve_env
 from fake_telegram import message
 
 REVOKED = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-
-
-def serve_env(data_dir, base_url: str, token: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BULLETIN_")}
-    return env | {
-        "PYTHONPATH": str(REPO),
-        "BULLETIN_DATA_DIR": str(data_dir),
-        "BULLETIN_TELEGRAM_TOKEN": token,
-        "BULLETIN_TELEGRAM_BASE_URL": base_url,
-        "BULLETIN_EMBEDDING_THREADS": "1",
-    }
 
 
 def serve(data_dir, tmp_path, base_url: str) -> subprocess.CompletedProcess:
