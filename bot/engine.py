@@ -14,6 +14,9 @@ from bot.answering.answer import Answer, answer_question, conversational_answer
 from bot.answering.answerability import AnswerModel
 from bot.answering.reranker import Reranker
 from bot.answering.retrieve import HybridRetriever, Mode
+from bot.corrections.match import CorrectionMatcher, correction_answer
+from bot.corrections.review import IndexView
+from bot.corrections.store import FILE_NAME as CORRECTIONS_FILE
 from bot.judge.judged import judged_answer, judged_answer_async
 from bot.judge.selector import Selector
 from bot.replies.reply import render_answer
@@ -35,6 +38,7 @@ class Loaded:
     snapshot: Snapshot
     retriever: HybridRetriever
     loaded_at: float
+    view: IndexView  # what corrections are checked against
 
 
 @dataclass(frozen=True)
@@ -69,16 +73,19 @@ class Engine:
         )
         self._model: AnswerModel | None = None
         self._loaded: Loaded | None = None
+        # staff corrections answer before the model; read from the store whenever it changed
+        self.corrections = CorrectionMatcher(settings.data_dir / CORRECTIONS_FILE, lambda: self.embedder)
         self._reload_lock = threading.Lock()
         self._answering = ThreadPoolExecutor(max_workers=ANSWER.workers, thread_name_prefix="answer")
         self.fallback: Fallback | None = None  # set while an older version serves in place of CURRENT's
 
     def warm_up(self) -> None:
         """Load the current index version (or, if it does not load, the newest that does), the embedding
-        model, the answerability model and the reranker, if one is set."""
+        model, the answerability model, the corrections and the reranker, if one is set."""
         if self._loaded is None:
             self.reload_index()
         _ = self.model
+        self.corrections.served(self.loaded.view)  # their vectors, before the first resident waits for them
         if self.judges.reranker:
             self.judges.reranker.warm_up()
 
@@ -124,7 +131,8 @@ class Engine:
         retriever = HybridRetriever(snapshot, self.embedder, self.mode)
         retriever.warm_up()
         # one assignment: a question in flight keeps the Loaded it started with
-        self._loaded = Loaded(snapshot.version, snapshot, retriever, time.time())
+        view = IndexView.of(snapshot, retriever)
+        self._loaded = Loaded(snapshot.version, snapshot, retriever, time.time(), view)
         logger.info("serving index version %s", snapshot.version)
 
     def _first_load(self) -> bool:
@@ -152,13 +160,18 @@ class Engine:
             return True
         raise problem
 
-    def ask(self, question: str, today: date | None = None, judges: Judges | None = None) -> Answer:
+    def ask(
+        self, question: str, today: date | None = None, judges: Judges | None = None, corrections: bool = True
+    ) -> Answer:
         """Answer one question from the index version current at the time of asking (with the configured
-        judges, or the ones given: `eval` compares the decision paths on the same questions)."""
+        judges, or the ones given: `eval` compares the decision paths on the same questions). A staff
+        correction of the question or a close paraphrase answers first (path "correction"), unless
+        `corrections` is False (`eval` measures the model, not the labels staff gave)."""
         judges, today = judges or self.judges, today or date.today()
-        answer = self._offline(question, today, judges.reranker)
-        max_chars = self.settings.answer_max_chars
-        return judged_answer(answer, judges.selector, max_chars, today) if judges.selector else answer
+        answer = self._offline(question, today, judges.reranker, corrections)
+        if answer.path == "correction" or judges.selector is None:
+            return answer
+        return judged_answer(answer, judges.selector, self.settings.answer_max_chars, today)
 
     async def ask_async(self, question: str) -> Answer:
         """As `ask`, for the bot: the offline answer in the engine's own ANSWER.workers threads, then the LLM's
@@ -168,16 +181,25 @@ class Engine:
         answer = await asyncio.to_thread(conversational_answer, question)
         if answer is None:
             loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(self._answering, self._offline, question, today, judges.reranker)
-        if judges.selector is None:
+            answer = await loop.run_in_executor(self._answering, self._offline, question, today, judges.reranker, True)
+        if answer.path == "correction" or judges.selector is None:
             return answer
         return await judged_answer_async(answer, judges.selector, self.settings.answer_max_chars, today)
 
-    def _offline(self, question: str, today: date, reranker: Reranker | None) -> Answer:
-        """The offline decision, from the index version current at the time of asking."""
-        max_chars = self.settings.answer_max_chars
+    def _offline(self, question: str, today: date, reranker: Reranker | None, corrections: bool) -> Answer:
+        """A staff correction when one matches, else the offline decision, from the index version current at
+        the time of asking."""
+        loaded = self.loaded
+        match = self.corrections.match(question, loaded.view) if corrections else None
+        if match is not None:
+            return correction_answer(match, loaded.view, question, today)
         return answer_question(
-            self.loaded.retriever, self.model, question, max_chars=max_chars, today=today, reranker=reranker
+            loaded.retriever,
+            self.model,
+            question,
+            max_chars=self.settings.answer_max_chars,
+            today=today,
+            reranker=reranker,
         )
 
     def render(self, answer: Answer) -> str:

@@ -141,3 +141,28 @@ class TopicKnobs:
 
 
 TOPICS = TopicKnobs()
+
+
+@dataclass(frozen=True)
+class CorrectionKnobs:
+    """When a staff correction answers a resident's question (bot/corrections/match.py).
+
+    `threshold` is the cosine of the two questions' vectors (the engine's embedder, on the question as it is
+    searched) at or above which a correction answers; a question naming a place or number the correction does
+    not is never answered by it. Fitted by `bulletin-bot corrections fit` on the labelled question sets (README
+    "Corrections"): every question of a set pinned with its gold sentences, or marked not covered when out of
+    scope, is tried on every other question of the sets of its split; serving it is right when its sentences
+    hold the other question's `must_contain` facts. Tune: samples/eval/questions.jsonl, trust_questions.jsonl,
+    holdout/, holdout2/–holdout4/; held out: dev_questions.jsonl, holdout5/–holdout9/. Chosen as the lowest
+    threshold (in steps of 0.01) at which at least 90% of the corrections served on tune are right. At 0.83:
+    tune 228 of 961 right pairs served (0.237), 23 of 139,141 wrong pairs (15 of 2,029 neighbours: the same
+    article, another fact), precision 0.908; held out 63 of 190 (0.332), 6 of 43,284 wrong (0 of 830
+    neighbours), precision 0.913. The index held samples/bulletins and every holdout's issue (1 m 44 s)."""
+
+    threshold: float = 0.83
+    min_precision: float = 0.9  # the fit's target: at most one served correction in ten answers another question
+    max_sentences: int = 6  # sentences a pin may quote (as the LLM selector's max_chosen): a quote, not the article
+    max_user_chars: int = 100
+
+
+CORRECTIONS = CorrectionKnobs()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,9 @@ from index.use_module import UseM3Module
 logger = logging.getLogger(__name__)
 
 USE_M3 = "use-m3"
+# Single texts (questions) whose vectors are kept: a question is embedded by the correction matcher and again,
+# in the same words unless a typo was read as meant, by the retriever (one model call instead of two).
+RECENT_TEXTS = 64
 
 
 class Embedder:
@@ -31,6 +35,8 @@ class Embedder:
         self.threads = threads
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
+        self._recent: dict[str, np.ndarray] = {}
+        self._recent_lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Load the model (once)."""
@@ -75,6 +81,11 @@ class Embedder:
         model = self._loaded()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) == 1:
+            with self._recent_lock:
+                kept = self._recent.get(texts[0])
+            if kept is not None:
+                return kept.copy()
         vectors = model.encode(
             texts,
             batch_size=batch_size or self.batch_size,
@@ -82,4 +93,10 @@ class Embedder:
             convert_to_numpy=True,
             show_progress_bar=progress,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(texts) == 1:
+            with self._recent_lock:
+                if len(self._recent) >= RECENT_TEXTS:
+                    self._recent.pop(next(iter(self._recent)))  # the oldest
+                self._recent[texts[0]] = vectors.copy()
+        return vectors

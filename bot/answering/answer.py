@@ -31,8 +31,9 @@ Reason = Literal[
     "answered", "related", "low_probability", "empty_question", "greeting", "thanks", "no_index_match", "not_stated"
 ]
 # Which decision answered: the fitted model alone, the LLM selector, the fitted model after the reranker, or
-# the fitted model because the LLM's reply was unusable (README: "An optional judge").
-DecisionPath = Literal["offline", "llm", "reranker", "llm-fallback"]
+# the fitted model because the LLM's reply was unusable (README: "An optional judge"), or a staff correction
+# (bot/corrections).
+DecisionPath = Literal["offline", "llm", "reranker", "llm-fallback", "correction"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -187,6 +187,11 @@ class HybridRetriever:
         self._keep_sentences(dict(zip(missing, vectors[len(texts) :])))
         return vectors[: len(texts)]
 
+    def topic_vectors(self) -> tuple[dict[str, int], np.ndarray]:
+        """The article vectors computed at warm-up (article id → row), shared rather than computed again."""
+        self.warm_up()
+        return self._article_rows, self._article_matrix
+
     def article_similarity(self, article_id: str, vector: np.ndarray) -> float:
         """Cosine of the question vector with the article's mean passage vector (the whole article's topic)."""
         row = self._article_rows.get(article_id)
