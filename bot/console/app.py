@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.console import issues, questions, status, template_pages, users
+from bot.console import corrections, issues, questions, status, template_pages, users
 from bot.console.body_limit import BodyLimit
 from bot.console.limits import FORM_OVERHEAD_BYTES, MAX_FORM_BYTES, SESSION_SECONDS
 from bot.console.sessions import COOKIE, LOGIN_COOKIE
@@ -98,6 +98,7 @@ def create_app(settings: Settings) -> Starlette:
         *issues.ROUTES,
         *template_pages.ROUTES,
         *questions.ROUTES,
+        *corrections.ROUTES,
         *status.ROUTES,
         *users.ROUTES,
         Mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static"),

@@ -15,3 +15,4 @@ INDEX_LOCK_SECONDS = 5.0  # a publish waits this long for another index command,
 TEMPLATE_VERSIONS_KEPT = 20
 QUESTION_DAYS = 30  # the questions pages look this many days back
 QUESTION_ROWS = 20
+CORRECTION_ARTICLE_ROWS = 30  # titles a correction page's search lists (the bundled index has 60 articles)

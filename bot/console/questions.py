@@ -55,6 +55,7 @@ def _ask(request: Request, question: str) -> dict:
         "reply": telegram_html(engine.render(answer)),
         "sources": [(p.title, p.issue_date.isoformat(), p.issue_id) for p in answer.parts or answer.related],
         "version": engine.loaded.version,
+        "article": next((p.article_id for p in answer.parts or answer.related), ""),  # preselected by 纠正
     }
 
 

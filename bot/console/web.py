@@ -21,6 +21,8 @@ from bot.console.limits import INDEX_LOCK_SECONDS, MAX_FORM_BYTES
 from bot.console.sessions import COOKIE, Sessions, same_token, session_key
 from bot.console.store import ConsoleDB
 from bot.console.uploads import Uploads
+from bot.corrections.store import FILE_NAME as CORRECTIONS_FILE
+from bot.corrections.store import CorrectionStore
 from bot.settings import Settings
 from index.store import IndexStore
 
@@ -59,6 +61,7 @@ class Console:
         self.store = IndexStore(settings.data_dir, settings.keep_versions)
         self._engine: Any = None
         self._embedder: Any = None
+        self._corrections: CorrectionStore | None = None
         self._lock = threading.Lock()
 
     def embedder(self):
@@ -70,6 +73,13 @@ class Console:
                 s = self.settings
                 self._embedder = Embedder(s.embedding_model, s.embedding_threads, s.embedding_batch_size)
             return self._embedder
+
+    def corrections(self) -> CorrectionStore:
+        """The corrections file the bot reads (opened on first use); a write reaches a running bot at once."""
+        with self._lock:
+            if self._corrections is None:
+                self._corrections = CorrectionStore(self.settings.data_dir / CORRECTIONS_FILE)
+            return self._corrections
 
     def engine(self):
         """The answer engine over the current index, as `ask` builds it; TemplateError if the templates fail."""

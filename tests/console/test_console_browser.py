@@ -275,3 +275,39 @@ def test_the_other_pages_render(page, server):
         shot(page, name)
     page.goto(server["url"] + "/questions")
     assert page.locator("svg rect").count() > 7  # the bars of a week, drawn by the server
+
+
+def try_asking(page, server, question: str) -> None:
+    page.goto(server["url"] + "/try")
+    page.get_by_label("试问").fill(question)
+    page.get_by_role("button", name="试问").click()
+
+
+def test_a_pinned_correction_answers_a_paraphrase_and_not_covered_gives_no_answer(page, server):
+    sign_in(page, server, STAFF, STAFF_PASSWORD)
+    try_asking(page, server, "养老院现在去看老人还得提前预约不")
+    page.get_by_role("link", name="纠正", exact=True).click()
+    page.get_by_label("查找文章（标题中的字词）").fill("养老机构")
+    page.get_by_role("button", name="查找").click()
+    page.get_by_role("link", name="《全区养老机构恢复常态化探视 无需预约和检测》").click()
+    second = page.locator("input[name=sentence][value='1']")
+    pinned = page.locator("label", has=second).inner_text().strip().removeprefix("[1]").strip()
+    second.check()
+    shot(page, "correct")
+    page.get_by_role("button", name="固定答案").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存纠正")
+    assert pinned in page.locator("#corrections").inner_text()
+    shot(page, "corrections")
+    try_asking(page, server, "养老院看老人还用提前预约吗")
+    assert page.locator("#path").inner_text() == "correction" and page.locator("#outcome").inner_text().startswith(
+        "回答"
+    )
+    assert pinned in page.locator("#reply").inner_text()
+
+    try_asking(page, server, "狂犬疫苗在哪打")
+    page.get_by_role("link", name="纠正", exact=True).click()
+    page.get_by_role("button", name="简报未涉及").click()
+    expect(page.get_by_role("status")).to_contain_text("简报未涉及")
+    try_asking(page, server, "被狗咬了，狂犬疫苗在哪打")
+    assert page.locator("#path").inner_text() == "correction" and "（none）" in page.locator("#outcome").inner_text()
+    assert "没有找到" in page.locator("#reply").inner_text()
