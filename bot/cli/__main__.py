@@ -4,4 +4,5 @@ import sys
 
 from bot.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (as tests/test_layout.py does) runs nothing
+    sys.exit(main())

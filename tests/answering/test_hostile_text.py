@@ -17,7 +17,9 @@ from fake_telegram import message
 # that made nested repetition explode ("嗯"*26+"吗" took 56 s; "明白了"*20+"吗" seconds).
 PIECES = ["嗯", "明白", "了", "明白了", "好", "的", "谢", "谢谢", "你好", "在吗", "啊", "，", "！", " ", "吗", "x", "1"]
 HOSTILE = ["嗯" * 26 + "吗", "明白了" * 20 + "吗", "嗯" * 499 + "吗", "你好，" * 166 + "吗", "谢谢你的" * 125 + "?"]
-BUDGET_S = 0.005  # a few milliseconds per message, whatever it holds (the 27-character message took 56 s)
+BUDGET_S = 0.05  # well under a tenth of a second per message, whatever it holds (the 27-character message took
+# 56 s; backtracking doubles with each character, so a nested pattern would blow this at 40 characters); 5 ms
+# was missed at 8 ms on 2 cores at load 15
 
 
 def read_time(text: str) -> float:
