@@ -33,7 +33,7 @@ pytestmark = [
     ),
 ]
 # the README's screenshots are retaken only when asked: a test run leaves the checkout as it was
-SHOTS = Path(os.environ["BULLETIN_SCREENSHOTS"]) if os.environ.get("BULLETIN_SCREENSHOTS") else None
+SHOTS = Path(os.environ["BULLETIN_SCREENSHOTS"]).resolve() if os.environ.get("BULLETIN_SCREENSHOTS") else None
 NEW_ISSUE = REPO / "tests" / "data" / "console" / "2023-04-03.txt"
 LOCKED_USER, LOCKED_PASSWORD = "locked-clerk", "locked-pass-1"
 
