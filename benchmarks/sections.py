@@ -16,7 +16,14 @@ PDF_RESULTS = HERE / "pdf_results.json"
 PDF_HEADING = "## Adding a PDF issue"
 PUSH_RESULTS = HERE / "push_results.json"
 HEADING = "## Pushing a new issue to followers"
-SIDE_HEADINGS = ("## Parsing one large file", "## Adding a PDF issue", "## Pushing a new issue to followers")
+READER_RESULTS = HERE / "reader_results.json"
+READER_HEADING = "## Answering with the local reader"
+SIDE_HEADINGS = (
+    "## Parsing one large file",
+    "## Adding a PDF issue",
+    "## Pushing a new issue to followers",
+    READER_HEADING,
+)
 
 
 def write_results(head: str | None = None) -> None:
@@ -26,7 +33,9 @@ def write_results(head: str | None = None) -> None:
         text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
         cut = min((i for i in (text.find(f"\n{h}") for h in SIDE_HEADINGS) if i >= 0), default=len(text))
         head = text[:cut]
-    RESULTS.write_text(head.rstrip("\n") + "\n" + parse_section() + pdf_section() + push_section(), "utf-8")
+    RESULTS.write_text(
+        head.rstrip("\n") + "\n" + parse_section() + pdf_section() + push_section() + reader_section(), "utf-8"
+    )
 
 
 def parse_section() -> str:
@@ -100,4 +109,27 @@ def push_section() -> str:
         f"| {result['followers']:,} | {result['messages']:,} | {result['failed']} | {result['plan_s']} | "
         f"{result['send_s']} | {result['per_second']} | {result['max_in_one_second']} |\n"
         f"{topics}"
+    )
+
+
+def reader_section() -> str:
+    """The RESULTS.md section for the saved reader measurement ('' when there is none)."""
+    if not READER_RESULTS.exists():
+        return ""
+    r = json.loads(READER_RESULTS.read_text("utf-8"))
+    return (
+        f"\n{READER_HEADING}\n\n`python -m benchmarks.reader --model FILE`: the bundled issues, the first "
+        f"{r['questions']} trust questions, on {r['cores']} cores (the reader's worker: {r['threads']} threads, "
+        f"BULLETIN_READER_TIMEOUT {r['timeout_s']} s; model verified and loaded in {r['load_s']} s). *one at a "
+        "time*: `Engine.ask`; *10 at once*: bursts of 10 through `ask_async` as the bot asks, each question "
+        "timed from its burst's start; a question the reader cannot read in time gets the offline decision. "
+        "Target: p95 ≤ 3 s with the reader.\n\n"
+        "| path | questions | p50 ms | p95 ms | decided by the reader |\n|---|---|---|---|---|\n"
+        f"| offline, one at a time | {r['questions']} | {r['offline_ms'][0]} | {r['offline_ms'][1]} | – |\n"
+        f"| reader, one at a time | {r['questions']} | {r['reader_ms'][0]} | **{r['reader_ms'][1]}** | "
+        f"{r['reader_decided']} |\n"
+        f"| reader, 10 at once | {r['burst_questions']} | {r['burst_ms'][0]} | {r['burst_ms'][1]} | "
+        f"{r['burst_read']} |\n\n"
+        f"Memory: the bot's process {r['bot_rss_mb']} MB RSS, the reader's worker {r['worker_rss_mb']} MB "
+        "(the 1.1 GB model is mapped from disk).\n"
     )

@@ -19,6 +19,8 @@ from bot.corrections.review import IndexView
 from bot.corrections.store import FILE_NAME as CORRECTIONS_FILE
 from bot.judge.judged import judged_answer, judged_answer_async
 from bot.judge.selector import Selector
+from bot.reader.model_file import ReaderError
+from bot.reader.reader import Reader, wanted
 from bot.replies.reply import render_answer
 from bot.replies.templates import Templates
 from bot.settings import Settings
@@ -43,10 +45,12 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Judges:
-    """The optional judges of a deployment (README: "An optional judge"); both None: the offline path."""
+    """The optional judges of a deployment (README: "An optional judge", "The local reader"); all None: the
+    offline path."""
 
     selector: Selector | None = None
     reranker: Reranker | None = None
+    reader: Reader | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Engine:
         self.judges = Judges(
             Selector(settings) if settings.llm_url else None,
             Reranker(settings.reranker_model) if settings.reranker_model else None,
+            Reader(settings) if wanted(settings) else None,
         )
         self._model: AnswerModel | None = None
         self._loaded: Loaded | None = None
@@ -88,6 +93,11 @@ class Engine:
         self.corrections.served(self.loaded.view)  # their vectors, before the first resident waits for them
         if self.judges.reranker:
             self.judges.reranker.warm_up()
+        if self.judges.reader:
+            try:  # the worker verifies and loads the model while the offline path already answers
+                self.judges.reader.warm_up()
+            except ReaderError as exc:
+                logger.error("%s; answering offline", exc)
 
     @property
     def model(self) -> AnswerModel:
@@ -169,20 +179,28 @@ class Engine:
         `corrections` is False (`eval` measures the model, not the labels staff gave)."""
         judges, today = judges or self.judges, today or date.today()
         answer = self._offline(question, today, judges.reranker, corrections)
-        if answer.path == "correction" or judges.selector is None:
+        if answer.path == "correction":
+            return answer
+        if judges.reader is not None:
+            answer = judges.reader.read(answer, today)
+        if judges.selector is None:
             return answer
         return judged_answer(answer, judges.selector, self.settings.answer_max_chars, today)
 
     async def ask_async(self, question: str) -> Answer:
-        """As `ask`, for the bot: the offline answer in the engine's own ANSWER.workers threads, then the LLM's
-        wait on the event loop, so neither holds a thread that /start, buttons or template renders need; a
+        """As `ask`, for the bot: the offline answer in the engine's own ANSWER.workers threads, then the reader's
+        and the LLM's waits on the event loop, so none holds a thread that /start, buttons or template renders need; a
         greeting or a thanks (no search) is not queued behind other residents' questions."""
         judges, today = self.judges, date.today()
         answer = await asyncio.to_thread(conversational_answer, question)
         if answer is None:
             loop = asyncio.get_running_loop()
             answer = await loop.run_in_executor(self._answering, self._offline, question, today, judges.reranker, True)
-        if answer.path == "correction" or judges.selector is None:
+        if answer.path == "correction":
+            return answer
+        if judges.reader is not None:
+            answer = await judges.reader.read_async(answer, today)
+        if judges.selector is None:
             return answer
         return await judged_answer_async(answer, judges.selector, self.settings.answer_max_chars, today)
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.tuning import MODEL_PATH
+from bot.tuning import MODEL_PATH, READER_PROBE_PATH
 from index.formats.limits import PARSE_MEMORY_BYTES, PARSE_SECONDS
 
 
@@ -85,6 +85,21 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(8.0, gt=0, le=120, description="seconds the resident may wait for the LLM")
     llm_prompt_path: Path | None = Field(None, description="the selector prompt; unset: the built-in one")
     reranker_model: Path | None = Field(None, description="a local folder loadable by CrossEncoder")
+    # the local reader (README "The local reader"): on once `bulletin-bot reader install` has put the model
+    # in DATA_DIR, unless BULLETIN_READER=off
+    reader: Literal["auto", "on", "off"] = Field("auto", description="auto: on when the model file is there")
+    reader_model: Path | None = Field(None, description="a GGUF file; unset: DATA_DIR/reader/<the bundled model>")
+    reader_probe_path: Path = Field(READER_PROBE_PATH, description="the fitted probe (bulletin-bot fit --reader)")
+    reader_timeout: float = Field(
+        2.5, gt=0, le=60, description="seconds a question may wait for the reader before the offline decision"
+    )
+    reader_threads: int = Field(default_factory=available_cores, ge=1, le=64)
+    reader_threshold: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="the stacked probability an answer needs with the reader, in place of the fitted one",
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -98,6 +113,14 @@ class Settings(BaseSettings):
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("reader", mode="before")
+    @classmethod
+    def _reader_switch(cls, value: object) -> object:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            return {"1": "on", "true": "on", "yes": "on", "0": "off", "false": "off", "no": "off"}.get(word, word)
         return value
 
     @field_validator("timezone")

@@ -104,6 +104,30 @@ class JudgeKnobs:
     )
 
 
+@dataclass(frozen=True)
+class ReaderKnobs:
+    """The local reader (bot/reader/). Its probe and thresholds are fitted by `bulletin-bot fit --reader`
+    on the tune pool and live in bot/reader_probe.json; these are the choices around the fit."""
+
+    # regularisation of the probe (1,536 weights on about 200 tune quotes), chosen by cross-validation
+    c_grid: tuple[float, ...] = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+    # the reader's tune pool: the offline model's (the tune half of the trust questions, the bundled
+    # questions) and holdout1–4, whose offline probabilities are those of questions the offline model never
+    # saw: stacked on the offline model's own tune questions alone, the stack learns to trust it as it
+    # never deserves on unseen questions (cross-validated AUC 0.90 there, 0.83 on unseen sets)
+    tune_sets: tuple[str, ...] = ("trust:tune", "questions", "holdout", "holdout2", "holdout3", "holdout4")
+    c_tolerance: float = 0.005  # AUC within this of the best counts as as good (the smallest such C wins)
+    folds: int = 5
+    # out-of-scope tune questions the reader may give "answer" (out-of-fold): the offline model's 0.10 let
+    # about a fifth of unseen ones through; the reader aims lower
+    target_oos_answered: float = 0.05
+    related_recall: float = 0.95  # rightly chosen tune answers kept at least "related", as offline
+    max_queue: int = 16  # questions waiting for the worker; more get the offline decision at once
+    hang_seconds: float = 60.0  # a worker silent this long on a request is killed and restarted
+    restart_seconds: float = 30.0  # a crashed worker is started again at most this often
+    load_seconds: float = 120.0  # check: how long the model may take to verify and load
+
+
 RETRIEVAL = RetrievalKnobs()
 SPELLING = SpellingKnobs()
 QUOTE = QuoteKnobs()
@@ -111,6 +135,8 @@ ANSWER = AnswerKnobs()
 LINKS = LinkKnobs()
 JUDGE = JudgeKnobs()
 MODEL_PATH = Path(__file__).with_name("answerability.json")
+READER = ReaderKnobs()
+READER_PROBE_PATH = Path(__file__).with_name("reader_probe.json")
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ Reason = Literal[
 ]
 # Which decision answered: the fitted model alone, the LLM selector, the fitted model after the reranker, or
 # the fitted model because the LLM's reply was unusable (README: "An optional judge"), or a staff correction
-# (bot/corrections).
-DecisionPath = Literal["offline", "llm", "reranker", "llm-fallback", "correction"]
+# (bot/corrections), or the local reader's probe (bot/reader).
+DecisionPath = Literal["offline", "llm", "reranker", "llm-fallback", "correction", "reader"]
 
 
 @dataclass(frozen=True, kw_only=True)

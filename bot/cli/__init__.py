@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.check import add_check_command
     from bot.cli.corrections import add_corrections_commands
     from bot.cli.indexing import add_index_commands
+    from bot.cli.reader import add_reader_commands
     from bot.cli.serve import add_serve_commands
     from bot.console.cli import add_console_commands
 
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_command(subparsers)
     add_console_commands(subparsers)
     add_corrections_commands(subparsers)
+    add_reader_commands(subparsers)
     topics = subparsers.add_parser("eval-topics", help="precision and recall of topic matching on labelled pairs")
     topics.add_argument("file", type=Path)
     topics.add_argument("--fit", action="store_true", help="also show the threshold fitted on the tune split now")
@@ -69,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.cli.corrections import run_corrections_command
 
             return run_corrections_command(args, settings)
+        if args.command == "reader":
+            from bot.cli.reader import run_reader_command
+
+            return run_reader_command(args, settings)
         if args.command == "eval-topics":
             from bot.engine import Engine
             from bot.evaluation.topic_eval import run_topic_eval

@@ -45,6 +45,23 @@ def add_ask_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     fit.add_argument("--output", type=Path, required=True, help="where to write the model (JSON)")
     fit.add_argument(
+        "--reader",
+        type=Path,
+        help="also fit the local reader's probe and write it here (bot/reader_probe.json), from the examples "
+        "`reader collect` wrote beside --vectors for the reader's tune sets (bot/tuning.py: READER.tune_sets)",
+    )
+    fit.add_argument(
+        "--reader-only",
+        action="store_true",
+        help="with --reader: fit only the probe (on the examples collected with the answer model in --output)",
+    )
+    fit.add_argument(
+        "--vectors",
+        type=Path,
+        default=Path("samples/eval/reader/vectors.npz"),
+        help="the vector cache; the examples are beside it",
+    )
+    fit.add_argument(
         "--supersede-only",
         action="store_true",
         help="refit only the supersede model (which newer article wins) in the --output file, keeping its "
@@ -128,6 +145,11 @@ def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
     questions = [q for path in args.files for q in load_questions(path) if q.split == "tune"]
     questions += [q for path in args.whole for q in load_questions(path)]
     engine.reload_index()
+    if args.reader_only:
+        if not args.reader:
+            raise BulletinError("fit: --reader-only needs --reader FILE (where to write the probe)")
+        _fit_reader(engine, args, settings)
+        return 0
     retriever = engine.loaded.retriever
     sentences = fit_sentences(retriever, questions, settings.answer_max_chars)
     data = collect(retriever, questions, settings.answer_max_chars, sentences)
@@ -153,7 +175,55 @@ def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
         f"{model.fitted_on['positives']} right): answer ≥ {model.answer_threshold}, "
         f"related ≥ {model.related_threshold}; written to {args.output}"
     )
+    if args.reader:  # refused when the refit changed the model: its examples must be collected again
+        _fit_reader(engine, args, settings)
     return 0
+
+
+def _fit_reader(engine: Engine, args: argparse.Namespace, settings: Settings) -> None:
+    """Fit the probe on the examples `reader collect` wrote for the reader's tune sets (READER.tune_sets),
+    each collected on its own index with the answer model in --output."""
+    from bot.evaluation.reader_data import VECTORS, file_digest, in_sets, load_examples
+    from bot.evaluation.reader_fit import fit_probe
+    from bot.reader.cache import VectorCache
+    from bot.reader.model_file import EXPECTED_SHA256
+    from bot.reader.reader import model_path
+    from bot.tuning import READER
+
+    folder = args.vectors.parent
+    examples = [e for e in load_examples(folder) if in_sets(e, READER.tune_sets)]
+    digest = file_digest(args.output)
+    stale = sorted({e.set for e in examples if e.answer_model != digest})
+    if stale:
+        raise BulletinError(
+            f"fit --reader: the examples of {', '.join(stale)} in {folder} were collected with another answer model "
+            f"than {args.output}; collect them again (bulletin-bot reader collect FILE --set NAME)"
+        )
+    missing = sorted(set(READER.tune_sets) - {e.set for e in examples} - {f"{e.set}:{e.split}" for e in examples})
+    if missing:
+        raise BulletinError(
+            f"fit --reader: {folder} has no examples of {', '.join(missing)} (bulletin-bot reader collect)"
+        )
+    cache = VectorCache(folder / VECTORS)
+    unread = [e for e in examples if e.key and cache.get(e.key) is None]
+    if unread:
+        raise BulletinError(f"fit --reader: {len(unread)} tune prompts have no vector in {cache.path} (reader collect)")
+    sha = EXPECTED_SHA256 if settings.reader_model is None else file_sha(model_path(settings))
+    sources = {"sets": list(READER.tune_sets), "answer_model": f"{args.output} ({digest})", "examples": str(folder)}
+    probe = fit_probe(examples, cache, sha, sources)
+    probe.save(args.reader)
+    f = probe.fitted_on
+    print(
+        f"reader probe fitted on {f['quotes']} quotes ({f['right']} right), C={f['C']}: cross-validated AUC "
+        f"{f['cv_auc_offline']} offline → {f['cv_auc_stacked']} stacked; answer ≥ {probe.answer_threshold}, "
+        f"related ≥ {probe.related_threshold}; written to {args.reader}"
+    )
+
+
+def file_sha(path: Path) -> str:
+    from bot.reader.model_file import verify
+
+    return verify(path)
 
 
 def _fit_reranker(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:

@@ -60,6 +60,38 @@ def check_selector(settings: Settings) -> str:
     return f"{settings.llm_model} at {at}; prompt {prompt.path} (version {prompt.version})"
 
 
+def check_reader(settings: Settings) -> str:
+    import time
+
+    from bot.reader.hidden_state import HiddenState
+    from bot.reader.model_file import verify
+    from bot.reader.probe import ReaderProbe
+    from bot.reader.reader import model_path
+
+    path = model_path(settings)
+    sha = verify(path)  # present, a GGUF file, the size and hash of the release (or of the probe's model)
+    probe = ReaderProbe.load(settings.reader_probe_path, sha)
+    state = HiddenState(path, settings.reader_threads)
+    started = time.monotonic()
+    state.warm_up()
+    state.vector("医保能在网上办吗", "医保线上办理", "群众可通过“聊城医保”小程序办理医保业务。")
+    took = time.monotonic() - started
+    return (
+        f"{path} (sha256 {sha[:12]}… verified); probe {settings.reader_probe_path} fitted on "
+        f"{probe.fitted_on.get('quotes', '?')} quotes; loaded and read a prompt in {took:.1f} s"
+    )
+
+
+def reader_skipped(settings: Settings) -> str | None:
+    from bot.reader.reader import model_path, wanted
+
+    if settings.reader == "off":
+        return "BULLETIN_READER=off"
+    if not wanted(settings):
+        return f"not installed ({model_path(settings)}: bulletin-bot reader install)"
+    return None
+
+
 def check_telegram(settings: Settings) -> str:
     from bot.telegram.app import check_telegram as get_me
 
@@ -101,6 +133,7 @@ CHECKS: list[tuple[str, Callable[[Settings], str]]] = [
     ("answer model", check_answer_model),
     ("reranker", check_reranker),
     ("LLM selector", check_selector),
+    ("reader", check_reader),
     ("telegram", check_telegram),
     ("webhook", check_webhook),
     ("data dir", check_data_dir),
@@ -130,6 +163,9 @@ def run_check_command(args: argparse.Namespace) -> int:
     for name, check in CHECKS:
         if name in OPTIONAL and getattr(settings, OPTIONAL[name]) is None:
             print(f"- {name}: skipped (BULLETIN_{OPTIONAL[name].upper()} is not set)")
+            continue
+        if name == "reader" and (why := reader_skipped(settings)):
+            print(f"- reader: skipped ({why})")
             continue
         try:
             print(f"✓ {name}: {check(settings)}")

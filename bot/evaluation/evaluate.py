@@ -111,14 +111,18 @@ def _rank(ids: list[str], gold: set[str | None]) -> int | None:
 
 
 def decision_paths(engine: Engine) -> dict[str, Judges]:
-    """The decision paths the engine can take: offline always, the reranker and the LLM when configured
-    (the LLM path with the reranker too, as it serves)."""
-    selector, reranker = engine.judges.selector, engine.judges.reranker
+    """The decision paths the engine can take: offline always, the reranker, the local reader and the LLM
+    when configured (the LLM path with the others too, as it serves). The reader is measured, not its
+    deadline: in eval it may take as long as it needs (its worker loads once, before the first question)."""
+    selector, reranker, reader = engine.judges.selector, engine.judges.reranker, engine.judges.reader
     paths = {"offline": Judges()}
     if reranker:
         paths["reranker"] = Judges(reranker=reranker)
+    if reader:
+        reader.timeout = max(reader.timeout, 120.0)
+        paths["reader"] = Judges(reranker=reranker, reader=reader)
     if selector:
-        paths["llm"] = Judges(selector, reranker)
+        paths["llm"] = Judges(selector, reranker, reader)
     return paths
 
 

@@ -103,6 +103,8 @@ def judge_lines(judges: Judges) -> list[str]:
         )
     if judges.reranker:
         lines.append(f"重排模型：{judges.reranker.folder}，阈值 {judges.reranker.threshold:g}")
+    if judges.reader:
+        lines.append(f"本地阅读模型：{judges.reader.status_zh()}")
     return lines
 
 

@@ -136,9 +136,11 @@ async def _post_shutdown(application: Application) -> None:
     if watcher is not None:
         watcher.cancel()
     clear_running(application.bot_data["services"].settings.data_dir)
-    selector = application.bot_data["services"].engine.judges.selector
-    if selector is not None:
-        selector.close()
+    judges = application.bot_data["services"].engine.judges
+    if judges.selector is not None:
+        judges.selector.close()
+    if judges.reader is not None:
+        judges.reader.stop()  # its worker process ends with the bot
 
 
 def bot_token(settings: Settings) -> str:
