@@ -4,6 +4,7 @@ the reader's answer out, or the offline answer itself whenever the reader cannot
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -67,6 +68,7 @@ class Reader:
             )
         self.probe = probe
         self.worker = ReaderWorker(self.path, self.threads, probe.model_sha256)
+        atexit.register(self.stop)  # the worker ends with the program, quietly
         self.worker.start(wait)
 
     @property

@@ -130,6 +130,8 @@ class ReaderWorker:
             if entry is None:
                 continue
             future = entry[0]
+            if not future.set_running_or_notify_cancel():  # its question stopped waiting (the bot's timeout)
+                continue
             if isinstance(payload, bytes):
                 future.set_result(np.frombuffer(payload, dtype=np.float32))
             elif payload is None:
@@ -147,7 +149,8 @@ class ReaderWorker:
     def _fail_pending(self) -> None:
         pending, self._pending = self._pending, {}
         for future, _ in pending.values():
-            future.set_exception(ReaderError(self.problem or "reader: the worker stopped"))
+            if future.set_running_or_notify_cancel():
+                future.set_exception(ReaderError(self.problem or "reader: the worker stopped"))
 
     @property
     def ready(self) -> bool:
