@@ -254,6 +254,11 @@ def run_ask_command(args: argparse.Namespace, settings: Settings) -> int:
     engine = Engine(settings)
     if args.command == "chat":
         engine.warm_up()
+        if engine.judges.reader is not None:
+            try:  # a conversation starts once the reader reads; without it, offline (check says why)
+                engine.judges.reader.wait_ready()
+            except BulletinError as exc:
+                print(f"{exc}; answering offline", file=sys.stderr)
         return _chat(engine)
     if args.command == "eval":
         from bot.evaluation.evaluate import format_table, run_eval

@@ -119,6 +119,7 @@ def decision_paths(engine: Engine) -> dict[str, Judges]:
     if reranker:
         paths["reranker"] = Judges(reranker=reranker)
     if reader:
+        reader.wait_ready()
         reader.timeout = max(reader.timeout, 120.0)
         paths["reader"] = Judges(reranker=reranker, reader=reader)
     if selector:

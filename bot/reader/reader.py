@@ -71,6 +71,16 @@ class Reader:
         atexit.register(self.stop)  # the worker ends with the program, quietly
         self.worker.start(wait)
 
+    def wait_ready(self, timeout: float = READER.load_seconds) -> None:
+        """Start the worker if need be and wait until it reads (one-off commands: chat, eval); ReaderError
+        when it was refused or did not load in time."""
+        if self.worker is None:
+            self.warm_up(wait=timeout)
+            return
+        self.worker._settled.wait(timeout)
+        if not self.worker.ready:
+            raise ReaderError(self.worker.problem or f"reader: {self.path} did not load in {timeout:.0f} s")
+
     @property
     def counts(self):
         return self.worker.counts if self.worker else None
