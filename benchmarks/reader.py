@@ -68,11 +68,11 @@ def measure(model: Path, count: int) -> dict:
     )
     engine = Engine(settings)
     engine.embedder = embedder
-    engine.warm_up()
     reader = engine.judges.reader
     assert reader is not None
     started = time.monotonic()
-    reader.warm_up(wait=300)
+    engine.warm_up()
+    reader.wait_ready(300)
     load_s = time.monotonic() - started
     lines = QUESTIONS.read_text("utf-8").splitlines()
     questions = [json.loads(line)["question"] for line in lines][:count]

@@ -4,6 +4,7 @@ prompt once, and `fit` refits the probe without the model when every tune prompt
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ class VectorCache:
             try:
                 with np.load(path, allow_pickle=False) as data:
                     keys, vectors = data["keys"], data["vectors"]
-            except (OSError, ValueError, KeyError) as exc:
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
                 raise ReaderError(f"reader: {path} is not a vector cache ({exc})") from None
             self.vectors = {str(k): v for k, v in zip(keys, vectors)}
 

@@ -29,13 +29,14 @@ def test_check_passes_on_a_built_index_with_the_token_accepted(data_dir, fake_ap
         "✓ answer model",
         "- reranker",
         "- LLM selector",
+        "- reader",
         "✓ telegram",
         "- webhook",
         "✓ data dir",
         "✓ question log",
         "✓ follow store",
     ]
-    assert "@bulletin_test_bot" in lines[6]
+    assert "@bulletin_test_bot" in lines[7]
     assert not any(TOKEN.split(":")[1] in line for line in lines)
 
 
