@@ -186,7 +186,7 @@ def _fit_reader(engine: Engine, args: argparse.Namespace, settings: Settings) ->
     from bot.evaluation.reader_data import VECTORS, file_digest, in_sets, load_examples
     from bot.evaluation.reader_fit import fit_probe
     from bot.reader.cache import VectorCache
-    from bot.reader.model_file import EXPECTED_SHA256
+    from bot.reader.model_file import EXPECTED_SHA256, verify
     from bot.reader.reader import model_path
     from bot.tuning import READER
 
@@ -208,7 +208,7 @@ def _fit_reader(engine: Engine, args: argparse.Namespace, settings: Settings) ->
     unread = [e for e in examples if e.key and cache.get(e.key) is None]
     if unread:
         raise BulletinError(f"fit --reader: {len(unread)} tune prompts have no vector in {cache.path} (reader collect)")
-    sha = EXPECTED_SHA256 if settings.reader_model is None else file_sha(model_path(settings))
+    sha = EXPECTED_SHA256 if settings.reader_model is None else verify(model_path(settings))
     sources = {"sets": list(READER.tune_sets), "answer_model": f"{args.output} ({digest})", "examples": str(folder)}
     probe = fit_probe(examples, cache, sha, sources)
     probe.save(args.reader)
@@ -218,12 +218,6 @@ def _fit_reader(engine: Engine, args: argparse.Namespace, settings: Settings) ->
         f"{f['cv_auc_offline']} offline → {f['cv_auc_stacked']} stacked; answer ≥ {probe.answer_threshold}, "
         f"related ≥ {probe.related_threshold}; written to {args.reader}"
     )
-
-
-def file_sha(path: Path) -> str:
-    from bot.reader.model_file import verify
-
-    return verify(path)
 
 
 def _fit_reranker(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:

@@ -48,7 +48,6 @@ class Reader:
         self.threshold = settings.reader_threshold
         self.probe: ReaderProbe | None = None
         self.worker: ReaderWorker | None = None
-        self.failures_before_start = 0  # the model or probe was refused before a worker started
 
     def warm_up(self, wait: float | None = None) -> None:
         """Read the probe (refused for another model: the bundled one is fitted for the bundled file) and
@@ -129,17 +128,8 @@ class Reader:
     def _failed(self, offline: Answer, exc: ReaderError) -> Answer:
         if self.worker is not None:
             self.worker.counts.failed += 1
-        self.failures_before_start += self.worker is None
         logger.warning("%s; answered offline", exc)
         return offline
-
-    def status(self) -> str:
-        """One line for /status and check."""
-        if self.worker is None:
-            return "not started"
-        c = self.worker.counts
-        state = "ready" if self.worker.ready else (self.worker.problem or "loading")
-        return f"{state}; read {c.read}, late {c.late} (offline), failed {c.failed}, restarts {c.restarts}"
 
     def status_zh(self) -> str:
         """The /status line (Chinese, as the rest of /status)."""
