@@ -17,7 +17,7 @@ FOLDER = Path("samples/eval/reader")
 def add_reader_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("reader", help="the local reader: install its model, collect and measure")
     commands = parser.add_subparsers(dest="reader_command", required=True)
-    commands.add_parser("install", help="assemble and verify the model file in DATA_DIR/reader/ (1.1 GB)")
+    commands.add_parser("install", help="assemble the model and derive the reader's file in DATA_DIR/reader/ (2.1 GB)")
     collect = commands.add_parser(
         "collect", help="read a labelled set's lead quotes on the current index (examples and vectors)"
     )

@@ -3,7 +3,11 @@
 `Llama.embed()` tokenizes without special tokens, so the ChatML markers would be read as text: the
 prompt is tokenized piece by piece (prompt.py) and decoded here. The prefix shared by every prompt is
 decoded once and kept in the KV cache; each question decodes only its own tokens after it (positions
-from the prefix on), and those are dropped again. Not thread-safe: one owner (the worker process)."""
+from the prefix on), and those are dropped again. Not thread-safe: one owner (the worker process).
+
+The reader's own file (derive.py) has an identity head: the state is the last token's first n_embd
+logits, and only that token's are computed. Any other GGUF (BULLETIN_READER_MODEL) is read in llama.cpp's
+embedding mode (last-token pooling), which gives the same state but computes the head for every token."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.reader import prompt
+from bot.reader.derive import HEAD_KEY
 from bot.reader.model_file import ReaderError
 
 logger = logging.getLogger(__name__)
@@ -24,11 +29,13 @@ CONTEXT = 1024  # prefix (~40 tokens) + question (≤200 chars) + quote (≤400 
 class HiddenState:
     """Loads the GGUF model once; `vector` gives one prompt's last hidden state (float32)."""
 
-    def __init__(self, model_path: Path, threads: int) -> None:
-        self.model_path, self.threads = model_path, threads
+    def __init__(self, model_path: Path, threads: int, embedding_mode: bool | None = None) -> None:
+        """embedding_mode: None reads the reader's own file by its head and any other in embedding mode."""
+        self.model_path, self.threads, self.embedding_mode = model_path, threads, embedding_mode
         self._llm: Any = None  # llama_cpp.Llama, imported on warm_up (an optional extra)
         self._prefix: list[int] = []
         self._tail: list[int] = []
+        self.identity_head = False  # the reader's own file: read the last token's logits
 
     def warm_up(self) -> None:
         try:
@@ -38,7 +45,7 @@ class HiddenState:
         try:
             self._llm = llama_cpp.Llama(
                 model_path=str(self.model_path),
-                embedding=True,
+                embedding=False,  # switched on below for a file without the identity head
                 pooling_type=llama_cpp.LLAMA_POOLING_TYPE_LAST,
                 n_ctx=CONTEXT,
                 n_batch=CONTEXT,
@@ -49,6 +56,10 @@ class HiddenState:
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ReaderError(f"reader: {self.model_path} does not load ({exc})") from None
+        identity = self._llm.metadata.get(HEAD_KEY) == "identity"
+        self.identity_head = identity if self.embedding_mode is None else not self.embedding_mode
+        if not self.identity_head:
+            llama_cpp.llama_set_embeddings(self._llm._ctx.ctx, True)
         self._prefix, self._tail = self.tokens(prompt.prefix()), self.tokens(prompt.TAIL)
         self._decode(self._prefix, 0)
 
@@ -75,9 +86,13 @@ class HiddenState:
         assert self._llm is not None
         batch = self._llm._batch
         batch.reset()
-        batch.set_batch(tokens, n_past=start, logits_all=True)
+        batch.set_batch(tokens, n_past=start, logits_all=not self.identity_head)
         self._llm._ctx.decode(batch)
-        pointer = llama_cpp.llama_get_embeddings_seq(self._llm._ctx.ctx, 0)
+        ctx = self._llm._ctx.ctx
+        if self.identity_head:
+            pointer = llama_cpp.llama_get_logits_ith(ctx, -1)
+        else:
+            pointer = llama_cpp.llama_get_embeddings_seq(ctx, 0)
         if not pointer:
             raise ReaderError(f"reader: {self.model_path} gave no hidden state")
         return np.ctypeslib.as_array(pointer, shape=(self._llm.n_embd(),)).astype(np.float32).copy()

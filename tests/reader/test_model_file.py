@@ -10,13 +10,21 @@ import sys
 
 import pytest
 
-from bot.reader.model_file import EXPECTED_BYTES, EXPECTED_SHA256, FILE_NAME, ReaderError, verify
+from bot.reader.model_file import (
+    EXPECTED_BYTES,
+    EXPECTED_SHA256,
+    FILE_NAME,
+    OFFICIAL_BYTES,
+    OFFICIAL_NAME,
+    ReaderError,
+    verify,
+)
 from bot.reader.probe import ReaderProbe
 from bot.tuning import READER_PROBE_PATH
 
 
 def sparse_model(path, size=EXPECTED_BYTES):
-    """A file of the bundled model's name and size that is not the model (GGUF magic, then zeros)."""
+    """A file of a known model's name and size that is not the model (GGUF magic, then zeros)."""
     with path.open("wb") as handle:
         handle.write(b"GGUF")
         handle.truncate(size)
@@ -35,15 +43,27 @@ def test_a_file_that_is_not_gguf_is_refused(tmp_path):
         verify(path)
 
 
-def test_a_truncated_model_is_refused_by_its_size(tmp_path):
-    path = sparse_model(tmp_path / FILE_NAME, EXPECTED_BYTES - 4096)
-    with pytest.raises(ReaderError, match=r"has 1,117,316,672 bytes, not 1,117,320,768 \(truncated or altered\)"):
+@pytest.mark.parametrize(("name", "size"), [(FILE_NAME, EXPECTED_BYTES), (OFFICIAL_NAME, OFFICIAL_BYTES)])
+def test_a_truncated_model_is_refused_by_its_size(tmp_path, name, size):
+    path = sparse_model(tmp_path / name, size - 4096)
+    with pytest.raises(ReaderError, match=rf"has {size - 4096:,} bytes, not {size:,} \(truncated or altered\)"):
         verify(path)
 
 
-def test_an_altered_model_of_the_right_size_is_refused_by_its_hash(tmp_path):
-    path = sparse_model(tmp_path / FILE_NAME)
-    with pytest.raises(ReaderError, match=r"has sha256 [0-9a-f]{12}…, not cc324af070c2…"):
+def test_the_official_size_is_the_releases():
+    assert OFFICIAL_BYTES == 1_117_320_768 and EXPECTED_BYTES < OFFICIAL_BYTES
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "sha"),
+    [
+        (FILE_NAME, EXPECTED_BYTES, EXPECTED_SHA256[:12]),
+        (OFFICIAL_NAME, OFFICIAL_BYTES, "cc324af070c2"),
+    ],
+)
+def test_an_altered_model_of_the_right_size_is_refused_by_its_hash(tmp_path, name, size, sha):
+    path = sparse_model(tmp_path / name, size)
+    with pytest.raises(ReaderError, match=rf"has sha256 [0-9a-f]{{12}}…, not {sha}…"):
         verify(path)
 
 
@@ -59,7 +79,7 @@ def test_another_model_file_is_checked_against_the_probes_hash(tmp_path):
 def test_the_bundled_probe_is_for_the_bundled_model_and_refused_for_another():
     probe = ReaderProbe.load(READER_PROBE_PATH, EXPECTED_SHA256)
     assert probe.weights.shape == (1536,) and 0 < probe.related_threshold <= probe.answer_threshold < 1
-    with pytest.raises(ReaderError, match=r"fitted for the model with sha256 cc324af070c2…, not this one"):
+    with pytest.raises(ReaderError, match=rf"fitted for the model with sha256 {EXPECTED_SHA256[:12]}…, not this one"):
         ReaderProbe.load(READER_PROBE_PATH, "0" * 64)
 
 

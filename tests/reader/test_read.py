@@ -6,6 +6,7 @@ from datetime import date
 
 import numpy as np
 
+from bot.reader.model_file import FILE_NAME
 from bot.reader.probe import ReaderProbe
 from bot.reader.read import read_answer, reading_of
 from bot.reader.reader import wanted
@@ -56,7 +57,7 @@ def test_a_raised_answer_quotes_the_lead_article_verbatim(engine):
 
 def test_the_reader_is_on_once_installed_unless_turned_off(data_dir, tmp_path, monkeypatch):
     assert not wanted(load_settings())  # nothing installed: the offline path
-    model = data_dir / "reader" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    model = data_dir / "reader" / FILE_NAME
     model.parent.mkdir()
     model.write_bytes(b"GGUF")
     assert wanted(load_settings())

