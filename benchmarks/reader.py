@@ -1,6 +1,6 @@
 """Answer time and memory with the local reader on, against the offline path, on the bundled issues.
 
-    .venv/bin/python -m benchmarks.reader --model data/reader/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+    .venv/bin/python -m benchmarks.reader --model data/reader/qwen2.5-coder-1.5b-instruct-q4_k_m.reader-14.gguf
 
 Builds an index of the bundled issues in benchmarks/out/reader/, starts an Engine with the reader (its
 worker process, BULLETIN_READER_THREADS and _TIMEOUT as set, default all cores and 2.5 s), warms it up,

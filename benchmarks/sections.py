@@ -131,5 +131,5 @@ def reader_section() -> str:
         f"| reader, 10 at once | {r['burst_questions']} | {r['burst_ms'][0]} | {r['burst_ms'][1]} | "
         f"{r['burst_read']} |\n\n"
         f"Memory: the bot's process {r['bot_rss_mb']} MB RSS, the reader's worker {r['worker_rss_mb']} MB "
-        "(the 1.1 GB model is mapped from disk).\n" + (f"\n{r['note']}\n" if r.get("note") else "")
+        "(the 1.0 GB reader file is mapped from disk).\n" + (f"\n{r['note']}\n" if r.get("note") else "")
     )

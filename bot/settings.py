@@ -90,9 +90,9 @@ class Settings(BaseSettings):
     reader: Literal["auto", "on", "off"] = Field("auto", description="auto: on when the model file is there")
     reader_model: Path | None = Field(None, description="a GGUF file; unset: DATA_DIR/reader/<the bundled model>")
     reader_probe_path: Path = Field(READER_PROBE_PATH, description="the fitted probe (bulletin-bot fit --reader)")
-    # a prompt takes 3.0 s median, 6.2 s p95 on 2 cores (benchmarks/RESULTS.md); at 2.5 s most fell back
+    # a prompt takes 1.3 s median, 2.8 s p95 on 2 cores (benchmarks/RESULTS.md); the rest get the offline decision
     reader_timeout: float = Field(
-        8.0, gt=0, le=60, description="seconds a question may wait for the reader before the offline decision"
+        4.0, gt=0, le=60, description="seconds a question may wait for the reader before the offline decision"
     )
     reader_threads: int = Field(default_factory=available_cores, ge=1, le=64)
     reader_threshold: float | None = Field(
