@@ -144,12 +144,12 @@ def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
 
     questions = [q for path in args.files for q in load_questions(path) if q.split == "tune"]
     questions += [q for path in args.whole for q in load_questions(path)]
-    engine.reload_index()
-    if args.reader_only:
+    if args.reader_only:  # the probe is fitted on collected examples: no index is loaded
         if not args.reader:
             raise BulletinError("fit: --reader-only needs --reader FILE (where to write the probe)")
-        _fit_reader(engine, args, settings)
+        _fit_reader(args, settings)
         return 0
+    engine.reload_index()
     retriever = engine.loaded.retriever
     sentences = fit_sentences(retriever, questions, settings.answer_max_chars)
     data = collect(retriever, questions, settings.answer_max_chars, sentences)
@@ -176,11 +176,11 @@ def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
         f"related ≥ {model.related_threshold}; written to {args.output}"
     )
     if args.reader:  # refused when the refit changed the model: its examples must be collected again
-        _fit_reader(engine, args, settings)
+        _fit_reader(args, settings)
     return 0
 
 
-def _fit_reader(engine: Engine, args: argparse.Namespace, settings: Settings) -> None:
+def _fit_reader(args: argparse.Namespace, settings: Settings) -> None:
     """Fit the probe on the examples `reader collect` wrote for the reader's tune sets (READER.tune_sets),
     each collected on its own index with the answer model in --output."""
     from bot.evaluation.reader_data import VECTORS, file_digest, in_sets, load_examples

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.cli import main
 from bot.evaluation.reader_data import VECTORS, load_examples
-from bot.evaluation.reader_fit import auc, fit_probe, operating_point
+from bot.evaluation.reader_fit import auc, operating_point
 from bot.reader.cache import VectorCache
 from bot.reader.model_file import EXPECTED_SHA256, ReaderError
 from bot.reader.probe import ReaderProbe
-from bot.tuning import READER_PROBE_PATH
+from bot.tuning import MODEL_PATH, READER_PROBE_PATH
 
 FOLDER = Path(__file__).resolve().parents[2] / "samples" / "eval" / "reader"
 PROBE = ReaderProbe.load(READER_PROBE_PATH, EXPECTED_SHA256)
@@ -35,18 +36,6 @@ def test_every_quoted_question_has_its_vector(data):
     assert all(cache.get(e.key) is not None for e in tune + held if e.key)
 
 
-def test_the_shipped_probe_is_what_fit_gives_on_the_tune_pool(data):
-    tune, _, cache = data
-    probe = fit_probe(tune, cache, EXPECTED_SHA256, {"sets": sorted(FITTED)})
-    assert probe.fitted_on["C"] == PROBE.fitted_on["C"]
-    assert abs(probe.answer_threshold - PROBE.answer_threshold) < 1e-3
-    vectors = [cache.get(e.key) for e in tune[:20] if e.key]
-    for v, e in zip(vectors, [e for e in tune[:20] if e.key]):
-        assert abs(probe.probability(v, e.offline) - PROBE.probability(v, e.offline)) < 1e-4
-    # across the two question files, the stacked score ranks right quotes above wrong ones better
-    assert probe.fitted_on["cv_auc_stacked"] > probe.fitted_on["cv_auc_offline"]
-
-
 def test_the_stop_rule_holds_on_the_sets_never_fitted_on(data):
     """At most 10% of out-of-scope questions answered: right answers rise by at least 0.10 with the reader."""
     _, held, cache = data
@@ -66,3 +55,24 @@ def test_a_damaged_cache_is_one_line(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(ReaderError, match="is not a vector cache"):
         VectorCache(bad)
+
+
+def test_fit_reader_only_gives_the_shipped_probe_without_an_index(data, tmp_path, monkeypatch, capsys):
+    """`fit --reader-only` on the tune pool gives the shipped probe; it reads collected examples, so an
+    empty data directory (no index) is no obstacle."""
+    tune, _, cache = data
+    monkeypatch.setenv("BULLETIN_DATA_DIR", str(tmp_path / "empty"))
+    written = tmp_path / "probe.json"
+    questions = str(FOLDER.parents[0] / "trust_questions.jsonl")
+    args = ["fit", questions, "--output", str(MODEL_PATH), "--reader", str(written), "--reader-only"]
+    assert main([*args, "--vectors", str(FOLDER / VECTORS)]) == 0
+    assert "reader probe fitted on" in capsys.readouterr().out
+    assert not (tmp_path / "empty" / "index").exists()
+    probe = ReaderProbe.load(written, EXPECTED_SHA256)
+    assert probe.fitted_on["C"] == PROBE.fitted_on["C"]
+    assert abs(probe.answer_threshold - PROBE.answer_threshold) < 1e-3
+    for e in [e for e in tune[:20] if e.key]:
+        vector = cache.get(e.key)
+        assert abs(probe.probability(vector, e.offline) - PROBE.probability(vector, e.offline)) < 1e-4
+    # across the question files, the stacked score ranks right quotes above wrong ones better
+    assert probe.fitted_on["cv_auc_stacked"] > probe.fitted_on["cv_auc_offline"]
