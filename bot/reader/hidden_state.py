@@ -42,11 +42,28 @@ class HiddenState:
             import llama_cpp
         except ImportError:
             raise ReaderError('reader: llama-cpp-python is not installed (pip install -e ".[reader]")') from None
+        self._llm = self._load(pooled=self.embedding_mode is True)
+        identity = self._llm.metadata.get(HEAD_KEY) == "identity"
+        self.identity_head = identity if self.embedding_mode is None else not self.embedding_mode
+        if not self.identity_head:
+            if self.embedding_mode is None:  # another GGUF: pooling is set when the context is made
+                self._llm.close()
+                self._llm = self._load(pooled=True)
+            llama_cpp.llama_set_embeddings(self._llm._ctx.ctx, True)
+        self._prefix, self._tail = self.tokens(prompt.prefix()), self.tokens(prompt.TAIL)
+        self._decode(self._prefix, 0)
+
+    def _load(self, pooled: bool) -> Any:
+        """The model with a context; last-token pooling only for embedding mode (llama.cpp warns on stderr
+        when a model without pooling is given one it does not use)."""
+        import llama_cpp
+
+        pooling = llama_cpp.LLAMA_POOLING_TYPE_LAST if pooled else llama_cpp.LLAMA_POOLING_TYPE_UNSPECIFIED
         try:
-            self._llm = llama_cpp.Llama(
+            return llama_cpp.Llama(
                 model_path=str(self.model_path),
-                embedding=False,  # switched on below for a file without the identity head
-                pooling_type=llama_cpp.LLAMA_POOLING_TYPE_LAST,
+                embedding=False,  # switched on in warm_up for a file without the identity head
+                pooling_type=pooling,
                 n_ctx=CONTEXT,
                 n_batch=CONTEXT,
                 n_ubatch=CONTEXT,
@@ -56,12 +73,6 @@ class HiddenState:
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ReaderError(f"reader: {self.model_path} does not load ({exc})") from None
-        identity = self._llm.metadata.get(HEAD_KEY) == "identity"
-        self.identity_head = identity if self.embedding_mode is None else not self.embedding_mode
-        if not self.identity_head:
-            llama_cpp.llama_set_embeddings(self._llm._ctx.ctx, True)
-        self._prefix, self._tail = self.tokens(prompt.prefix()), self.tokens(prompt.TAIL)
-        self._decode(self._prefix, 0)
 
     def tokens(self, pieces: tuple[prompt.Piece, ...]) -> list[int]:
         assert self._llm is not None

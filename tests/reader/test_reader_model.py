@@ -45,12 +45,13 @@ def model_file(tmp_path_factory):
     return path
 
 
-def test_the_readers_file_gives_the_hidden_state_of_its_last_block_through_its_head(model_file):
+def test_the_readers_file_gives_the_hidden_state_of_its_last_block_through_its_head(model_file, capfd):
     """The identity head returns the state embedding mode gives, computing the head for one token only."""
     from bot.reader.hidden_state import HiddenState
 
     by_head, by_pooling = HiddenState(model_file, 2), HiddenState(model_file, 2, embedding_mode=True)
     by_head.warm_up()
+    assert "pooling" not in capfd.readouterr().err  # no pooling is asked of a file read by its head
     by_pooling.warm_up()
     assert by_head.identity_head and not by_pooling.identity_head
     quote = "实现医疗保险参保登记、信息查询、异地就医备案等经办事项“网上办”“掌上办”。"
