@@ -142,13 +142,13 @@ def _fit(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.evaluate import load_questions
     from bot.evaluation.fit import collect, fit_model, fit_sentences
 
-    questions = [q for path in args.files for q in load_questions(path) if q.split == "tune"]
-    questions += [q for path in args.whole for q in load_questions(path)]
-    if args.reader_only:  # the probe is fitted on collected examples: no index is loaded
+    if args.reader_only:  # the probe is fitted on collected examples: no questions or index are loaded
         if not args.reader:
             raise BulletinError("fit: --reader-only needs --reader FILE (where to write the probe)")
         _fit_reader(args, settings)
         return 0
+    questions = [q for path in args.files for q in load_questions(path) if q.split == "tune"]
+    questions += [q for path in args.whole for q in load_questions(path)]
     engine.reload_index()
     retriever = engine.loaded.retriever
     sentences = fit_sentences(retriever, questions, settings.answer_max_chars)
